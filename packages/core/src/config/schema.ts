@@ -1,0 +1,237 @@
+import { parseCidr } from '../ip.js';
+import { compilePattern, HTTP_METHODS } from '../route-pattern.js';
+import { arr, bool, byType, join, literal, num, obj, optional, required, secret, str, tagged, url, withDefault, type Node, type ValidationContext } from './schema-dsl.js';
+import { PRESETS } from './presets.js';
+
+/** Algorithms a JWT provider may allow. `none` is not among them. */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+/** HMAC algorithms, for providers configured with a shared `secret`. */
+export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+
+const name = str({ pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, patternHint: 'must be 1-64 letters, digits, "_", "." or "-"', description: 'Unique provider name, reported as principal.provider.' });
+const claim = (description: string) => optional(str({ minLength: 1, description }));
+const strings = (description: string) => arr(str({ minLength: 1 }), { description });
+const claims = {
+  usernameClaim: withDefault(str({ minLength: 1, description: 'Claim holding the username (dotted path allowed).' }), 'preferred_username'),
+  groupsClaim: withDefault(str({ minLength: 1, description: 'Claim holding the groups (dotted path allowed).' }), 'groups'),
+  clientIdClaim: claim('Claim naming the OAuth client. Default: client_id, azp, appid.'),
+  scopeClaim: claim('Claim holding the scopes. Default: scope, then scp.'),
+};
+const timeoutMs = withDefault(num({ integer: true, min: 100, max: 60000, description: 'Timeout of one outbound call, ms.' }), 5000);
+const cacheTtlSec = withDefault(num({ integer: true, min: 0, max: 86400, description: 'Cache lifetime of a provider answer, seconds.' }), 60);
+
+const KEY_SOURCES = ['jwksUri', 'discovery', 'publicKey', 'certificate', 'secret'] as const;
+
+function refineJwt(p: Record<string, unknown>, path: string, ctx: ValidationContext): void {
+  const sources = KEY_SOURCES.filter((k) => p[k] !== undefined && p[k] !== false);
+  if (sources.length !== 1) {
+    ctx.issues.push({
+      path,
+      message: sources.length === 0
+        ? `needs exactly one key source: ${KEY_SOURCES.join(', ')}`
+        : `has more than one key source (${sources.join(', ')}); keep exactly one`,
+    });
+    return;
+  }
+  const hmac = sources[0] === 'secret';
+  const allowed: readonly string[] = hmac ? HMAC_ALGORITHMS : ASYMMETRIC_ALGORITHMS;
+  if (p['algorithms'] === undefined) p['algorithms'] = [...allowed];
+  (p['algorithms'] as string[]).forEach((alg, i) => {
+    if (!allowed.includes(alg)) {
+      ctx.issues.push({
+        path: join(join(path, 'algorithms'), i),
+        message: `"${alg}" is not allowed with ${hmac ? 'a shared secret' : 'a public key'} (use ${allowed.join(', ')})`,
+      });
+    }
+  });
+  if (typeof p['audience'] === 'string') p['audience'] = [p['audience']];
+}
+
+const jwtProvider = obj(
+  {
+    name: required(name),
+    type: required(literal('jwt')),
+    issuer: required(str({ minLength: 1, description: 'Exact iss value of the tokens.' })),
+    audience: required(byType({ string: str({ minLength: 1 }), array: arr(str({ minLength: 1 }), { minItems: 1 }) }, { description: 'Accepted aud value(s).' })),
+    jwksUri: optional(url({ description: 'JWKS URL.' })),
+    discovery: optional(bool({ description: "Use the issuer's /.well-known/openid-configuration." })),
+    publicKey: optional(str({ pattern: /-----BEGIN PUBLIC KEY-----/, patternHint: 'must be a PEM SPKI public key ("-----BEGIN PUBLIC KEY-----")', description: 'PEM SPKI public key.' })),
+    certificate: optional(str({ pattern: /-----BEGIN CERTIFICATE-----/, patternHint: 'must be a PEM X.509 certificate ("-----BEGIN CERTIFICATE-----")', description: 'PEM X.509 certificate.' })),
+    secret: optional(secret({ minLength: 32, description: 'HMAC shared secret, at least 32 bytes.' })),
+    algorithms: optional(arr(str({ minLength: 1 }), { minItems: 1, description: 'Allowed alg values.' })),
+    clockToleranceSec: withDefault(num({ integer: true, min: 0, max: 300, description: 'Allowed clock skew, seconds.' }), 30),
+    requireTyp: optional(str({ minLength: 1, description: 'Required typ header, e.g. at+jwt (RFC 9068).' })),
+    jwksCacheTtlSec: withDefault(num({ integer: true, min: 1, max: 86400 }), 600),
+    jwksCooldownSec: withDefault(num({ integer: true, min: 0, max: 3600 }), 30),
+    timeoutMs,
+    ...claims,
+  },
+  { refine: refineJwt, description: 'JWT provider.' },
+);
+
+const introspectionProvider = obj({
+  name: required(name),
+  type: required(literal('introspection')),
+  introspectionEndpoint: required(url()),
+  clientId: required(str({ minLength: 1 })),
+  clientSecret: required(secret()),
+  clientAuth: withDefault(str({ enum: ['client_secret_basic', 'client_secret_post'] }), 'client_secret_basic'),
+  cacheTtlSec,
+  timeoutMs,
+  ...claims,
+  usernameClaim: withDefault(str({ minLength: 1 }), 'username'),
+}, { description: 'RFC 7662 introspection provider.' });
+
+const userinfoProvider = obj({
+  name: required(name),
+  type: required(literal('userinfo')),
+  userinfoEndpoint: required(url()),
+  cacheTtlSec,
+  timeoutMs,
+  ...claims,
+}, { description: 'Userinfo provider.' });
+
+const store = (types: readonly string[]) =>
+  tagged(['type'], {
+    type: Object.fromEntries(
+      types.map((t) => [
+        t,
+        obj({
+          type: required(literal(t)),
+          ...(t === 'redis' || t === 'postgres' ? { url: optional(secret({ description: `${t} connection URL; default from ${t === 'redis' ? 'REDIS_URL' : 'DATABASE_URL'}.` })) } : {}),
+          ...(t === 'redis' ? { keyPrefix: optional(str({ minLength: 1 })) } : {}),
+          ...(t === 'postgres' ? { table: optional(str({ pattern: /^[a-z_][a-z0-9_]{0,62}$/, patternHint: 'must be a lower-case SQL identifier' })) } : {}),
+          ...(t === 'file' ? { path: required(str({ minLength: 1 })), maxFileBytes: optional(num({ integer: true, min: 1024 })) } : {}),
+        }),
+      ]),
+    ),
+  });
+
+const pattern = (description: string): Node => {
+  const base = str({ minLength: 1, description });
+  return {
+    description,
+    check(v, path, ctx) {
+      const s = base.check(v, path, ctx);
+      if (typeof s === 'string') compilePattern(s, path, ctx.issues);
+      return s;
+    },
+    jsonSchema: base.jsonSchema,
+  };
+};
+const patterns = (description: string) => withDefault(arr(pattern('"[METHOD ]/path"'), { description }), []);
+
+const cidr: Node = {
+  check(v, path, ctx) {
+    const s = str().check(v, path, ctx);
+    if (typeof s === 'string' && !parseCidr(s)) ctx.issues.push({ path, message: `invalid IP address or CIDR range ${JSON.stringify(s)}` });
+    return s;
+  },
+  jsonSchema: () => ({ type: 'string', description: 'IPv4/IPv6 address or CIDR range.' }),
+};
+
+const mode = str({ enum: ['enforce', 'report-only'] });
+const rateLimitShape = {
+  limit: required(num({ integer: true, min: 1 })),
+  windowSec: required(num({ min: 0.001 })),
+  burst: optional(num({ integer: true, min: 1 })),
+};
+
+const rule = obj({
+  match: required(pattern('Route pattern "[METHOD ]/path".')),
+  methods: optional(arr(str({ enum: HTTP_METHODS }), { minItems: 1 })),
+  groups: optional(strings('One of these groups is required.')),
+  scopes: optional(strings('All of these scopes are required.')),
+  mode: optional(mode),
+  rateLimit: optional(obj(rateLimitShape)),
+});
+
+const providerVariants: Record<string, ReturnType<typeof obj>> = { jwt: jwtProvider, introspection: introspectionProvider, userinfo: userinfoProvider };
+const presetVariants: Record<string, ReturnType<typeof obj>> = Object.fromEntries(
+  Object.entries(PRESETS).map(([k, p]) => [k, obj({ name: required(name), preset: required(literal(k)), ...p.props })]),
+);
+
+/** The whole configuration schema: validator and JSON Schema in one. */
+export const configSchema = obj({
+  $schema: optional(str()),
+  enabled: withDefault(bool({ description: 'false: pass every request through untouched.' }), true),
+  realm: withDefault(str({ pattern: /^[\x20-\x7e]*$/, patternHint: 'must be printable ASCII', description: 'Realm in WWW-Authenticate challenges.' }), 'api'),
+  providers: withDefault(
+    arr(tagged(['preset', 'type'], { preset: presetVariants, type: providerVariants }), { description: 'Token providers; JWTs are routed by iss, opaque tokens tried in order.' }),
+    [],
+  ),
+  apiTokens: withDefault(obj({
+    enabled: withDefault(bool(), false),
+    store: withDefault(store(['memory', 'redis', 'postgres']), { type: 'memory' }),
+    creatorGroups: withDefault(strings('Only members may create tokens (empty: anyone authenticated).'), []),
+    adminGroups: withDefault(strings('Members may list and revoke anyone\'s tokens.'), []),
+    header: withDefault(str({ pattern: /^[a-z0-9-]+$/, patternHint: 'must be a lower-case header name' }), 'x-api-key'),
+    maxLifetimeDays: withDefault(num({ integer: true, min: 1, max: 3650 }), 365),
+    defaultLifetimeDays: withDefault(num({ integer: true, min: 1, max: 3650 }), 90),
+  }), {}),
+  basicAuth: withDefault(obj({ enabled: withDefault(bool(), false) }), {}),
+  policy: withDefault(obj({
+    allowGroups: withDefault(strings('When non-empty, only members of one of these groups pass.'), []),
+    readOnlyGroups: withDefault(strings('Members may only use GET, HEAD and OPTIONS.'), []),
+    allowClients: withDefault(strings('When non-empty, tokens that name a client must name one of these.'), []),
+    ipAllow: withDefault(arr(cidr), []),
+    trustProxy: withDefault(byType({ array: arr(cidr), number: num({ integer: true, min: 0, max: 32 }) }), []),
+    clientIpHeader: withDefault(str({ pattern: /^[a-z0-9-]+$/, patternHint: 'must be a lower-case header name' }), 'x-forwarded-for'),
+    bypass: patterns('Routes the gate ignores entirely (strict match).'),
+    public: patterns('Routes open to anonymous callers (strict match).'),
+    restrictPublic: patterns('Public routes that must nonetheless authenticate.'),
+    rules: withDefault(arr(rule), []),
+    mode: withDefault(mode, 'enforce'),
+  }), {}),
+  rateLimit: withDefault(obj({
+    enabled: withDefault(bool(), false),
+    limit: withDefault(num({ integer: true, min: 1 }), 100),
+    windowSec: withDefault(num({ min: 0.001 }), 60),
+    burst: optional(num({ integer: true, min: 1 })),
+    by: withDefault(str({ enum: ['token', 'principal', 'client', 'ip'] }), 'principal'),
+    store: withDefault(store(['memory', 'redis']), { type: 'memory' }),
+    onStoreError: withDefault(str({ enum: ['deny', 'allow'] }), 'deny'),
+    exempt: withDefault(obj({ groups: withDefault(strings('Exempt groups.'), []), clients: withDefault(strings('Exempt clients.'), []) }), {}),
+    ipv6Prefix: withDefault(num({ integer: true, min: 1, max: 128 }), 64),
+  }), {}),
+  audit: withDefault(obj({
+    enabled: withDefault(bool(), false),
+    sink: withDefault(store(['file', 'stdout', 'memory', 'postgres']), { type: 'stdout' }),
+    retention: withDefault(obj({
+      maxAgeDays: withDefault(num({ min: 0 }), 30),
+      maxEntries: withDefault(num({ integer: true, min: 1 }), 100000),
+    }), {}),
+    sampleAllowed: withDefault(num({ min: 0, max: 1 }), 1),
+  }), {}),
+}, {
+  description: 'restauth configuration',
+  refine(cfg, _path, ctx) {
+    const seenNames = new Map<string, number>();
+    const seenIssuers = new Map<string, number>();
+    const providers = cfg['providers'] as Record<string, unknown>[];
+    providers.forEach((raw, i) => {
+      const path = join('providers', i);
+      if (typeof raw['preset'] === 'string') {
+        const preset = PRESETS[raw['preset']];
+        if (preset) {
+          const expanded = preset.expand(raw);
+          const node = providerVariants[expanded['type'] as string];
+          providers[i] = (node?.check(expanded, path, ctx) ?? expanded) as Record<string, unknown>;
+        }
+      }
+      const p = providers[i] as Record<string, unknown>;
+      const n = p['name'] as string;
+      if (seenNames.has(n)) ctx.issues.push({ path: join(path, 'name'), message: `duplicate provider name "${n}" (also providers[${seenNames.get(n)}])` });
+      seenNames.set(n, i);
+      if (p['type'] === 'jwt') {
+        const iss = p['issuer'] as string;
+        if (seenIssuers.has(iss)) ctx.issues.push({ path: join(path, 'issuer'), message: `issuer "${iss}" is also providers[${seenIssuers.get(iss)}]'s; tokens are routed by issuer, so it must be unique` });
+        seenIssuers.set(iss, i);
+      }
+    });
+    const at = cfg['apiTokens'] as Record<string, number>;
+    if ((at['defaultLifetimeDays'] as number) > (at['maxLifetimeDays'] as number)) {
+      ctx.issues.push({ path: 'apiTokens.defaultLifetimeDays', message: 'must not exceed apiTokens.maxLifetimeDays' });
+    }
+  },
+});

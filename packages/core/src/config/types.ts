@@ -1,0 +1,227 @@
+/** A secret written in config: the value itself, or `{"env": "NAME"}` read at start-up. */
+export type SecretRef = string | { readonly env: string };
+
+/** Claim mapping shared by every provider type. Claim names may be dotted paths (`realm_access.roles`). */
+export interface ClaimMapping {
+  /** Claim that holds the username. Default `preferred_username`, falling back to `sub`. */
+  usernameClaim?: string;
+  /** Claim that holds the groups (array, or a space/comma separated string). Default `groups`. */
+  groupsClaim?: string;
+  /** Claim that names the OAuth client. Default: `client_id`, then `azp`, then `appid`. */
+  clientIdClaim?: string;
+  /** Claim that holds the scopes. Default: `scope` (space separated), then `scp` (array or string). */
+  scopeClaim?: string;
+}
+
+/** A provider whose tokens are JWTs, checked locally by key, certificate, secret, JWKS or discovery. */
+export interface JwtProviderConfig extends ClaimMapping {
+  name: string;
+  type: 'jwt';
+  /** Exact `iss` value. Tokens are routed to the provider whose issuer matches. */
+  issuer: string;
+  /** Accepted `aud` value(s): at least one must be present in the token. */
+  audience: string | string[];
+  /** JWKS URL. Exactly one of jwksUri, discovery, publicKey, certificate, secret. */
+  jwksUri?: string;
+  /** Fetch `<issuer>/.well-known/openid-configuration` and use its `jwks_uri`. */
+  discovery?: boolean;
+  /** PEM SPKI public key. */
+  publicKey?: string;
+  /** PEM X.509 certificate. */
+  certificate?: string;
+  /** HMAC shared secret (at least 32 bytes). */
+  secret?: SecretRef;
+  /** Allowed `alg` values. Default: every asymmetric algorithm for keys, HS256/384/512 for secrets. */
+  algorithms?: string[];
+  /** Allowed clock skew for `exp` / `nbf`, seconds. Default 30. */
+  clockToleranceSec?: number;
+  /** Require this `typ` header (RFC 9068 strict mode: `"at+jwt"`). */
+  requireTyp?: string;
+  /** How long fetched JWKS are trusted before a refresh, seconds. Default 600. */
+  jwksCacheTtlSec?: number;
+  /** Minimum time between two JWKS fetches triggered by unknown `kid`s, seconds. Default 30. */
+  jwksCooldownSec?: number;
+  /** Timeout of one JWKS or discovery fetch, ms. Default 5000. */
+  timeoutMs?: number;
+}
+
+/** A provider whose opaque tokens are checked by RFC 7662 introspection. */
+export interface IntrospectionProviderConfig extends ClaimMapping {
+  name: string;
+  type: 'introspection';
+  introspectionEndpoint: string;
+  clientId: string;
+  clientSecret: SecretRef;
+  /** Default `client_secret_basic`. */
+  clientAuth?: 'client_secret_basic' | 'client_secret_post';
+  /** How long an answer is cached (never past the token's `exp`), seconds. Default 60. */
+  cacheTtlSec?: number;
+  timeoutMs?: number;
+}
+
+/** A provider whose opaque tokens are checked by calling its userinfo (or user) endpoint. */
+export interface UserinfoProviderConfig extends ClaimMapping {
+  name: string;
+  type: 'userinfo';
+  userinfoEndpoint: string;
+  cacheTtlSec?: number;
+  timeoutMs?: number;
+}
+
+/** A provider described by a preset name plus the preset's own keys (see docs/providers). */
+export interface PresetProviderConfig {
+  name: string;
+  preset: string;
+  [key: string]: unknown;
+}
+
+/** Any provider entry of `providers`. */
+export type ProviderConfig = JwtProviderConfig | IntrospectionProviderConfig | UserinfoProviderConfig | PresetProviderConfig;
+
+/** Where a store or sink keeps its data. */
+export type StoreConfig =
+  | { type: 'memory' }
+  | { type: 'redis'; url?: SecretRef; keyPrefix?: string }
+  | { type: 'postgres'; url?: SecretRef; table?: string };
+
+/** Where audit events go. */
+export type AuditSinkConfig =
+  | { type: 'file'; path: string; maxFileBytes?: number }
+  | { type: 'stdout' }
+  | { type: 'memory' }
+  | { type: 'postgres'; url?: SecretRef; table?: string };
+
+/** A per-route requirement of `policy.rules`. */
+export interface RuleConfig {
+  /** `"[METHOD ]/path"`; `*` one segment, `/**` any suffix. */
+  match: string;
+  /** Only these methods (in addition to `match`'s own method, if any). */
+  methods?: string[];
+  /** The principal must be in one of these groups. */
+  groups?: string[];
+  /** The principal must hold every one of these scopes. */
+  scopes?: string[];
+  /** `report-only`: compute and audit, but let the request through. */
+  mode?: 'enforce' | 'report-only';
+  /** A tighter rate limit for the matched requests. */
+  rateLimit?: { limit: number; windowSec: number; burst?: number };
+}
+
+/** The `policy` section. */
+export interface PolicyConfig {
+  allowGroups?: string[];
+  readOnlyGroups?: string[];
+  allowClients?: string[];
+  ipAllow?: string[];
+  trustProxy?: string[] | number;
+  clientIpHeader?: string;
+  bypass?: string[];
+  public?: string[];
+  restrictPublic?: string[];
+  rules?: RuleConfig[];
+  mode?: 'enforce' | 'report-only';
+}
+
+/** The `rateLimit` section. */
+export interface RateLimitConfig {
+  enabled?: boolean;
+  limit?: number;
+  windowSec?: number;
+  burst?: number;
+  by?: 'token' | 'principal' | 'client' | 'ip';
+  store?: StoreConfig;
+  onStoreError?: 'deny' | 'allow';
+  exempt?: { groups?: string[]; clients?: string[] };
+  ipv6Prefix?: number;
+}
+
+/** The `apiTokens` section. */
+export interface ApiTokensConfig {
+  enabled?: boolean;
+  store?: StoreConfig;
+  creatorGroups?: string[];
+  adminGroups?: string[];
+  /** Header that may carry an API token besides `Authorization: Bearer`. Default `x-api-key`. */
+  header?: string;
+  maxLifetimeDays?: number;
+  defaultLifetimeDays?: number;
+}
+
+/** The `audit` section. */
+export interface AuditConfig {
+  enabled?: boolean;
+  sink?: AuditSinkConfig;
+  retention?: { maxAgeDays?: number; maxEntries?: number };
+  /** Fraction of allowed requests written (denies are always written). Default 1. */
+  sampleAllowed?: number;
+}
+
+/**
+ * The whole configuration, as written in `restauth.config.json` or passed in code.
+ *
+ * @example
+ * const config: RestAuthConfig = { providers: [{ name: 'corp', type: 'jwt', issuer: 'https://idp', audience: 'api', discovery: true }] };
+ */
+export interface RestAuthConfig {
+  /** JSON Schema reference for editors; ignored. */
+  $schema?: string;
+  enabled?: boolean;
+  realm?: string;
+  providers?: ProviderConfig[];
+  apiTokens?: ApiTokensConfig;
+  basicAuth?: { enabled?: boolean };
+  policy?: PolicyConfig;
+  rateLimit?: RateLimitConfig;
+  audit?: AuditConfig;
+}
+
+type Filled<T> = { -readonly [K in keyof T]-?: Exclude<T[K], undefined> };
+
+/** A JWT provider with defaults applied and secrets resolved. */
+export type ResolvedJwtProvider = Omit<JwtProviderConfig, 'secret' | 'audience' | 'algorithms'> & {
+  secret?: string;
+  audience: string[];
+  algorithms: string[];
+  usernameClaim: string;
+  groupsClaim: string;
+  clockToleranceSec: number;
+  jwksCacheTtlSec: number;
+  jwksCooldownSec: number;
+  timeoutMs: number;
+};
+/** An introspection provider with defaults applied and secrets resolved. */
+export type ResolvedIntrospectionProvider = Omit<IntrospectionProviderConfig, 'clientSecret'> & {
+  clientSecret: string;
+  clientAuth: 'client_secret_basic' | 'client_secret_post';
+  usernameClaim: string;
+  groupsClaim: string;
+  cacheTtlSec: number;
+  timeoutMs: number;
+};
+/** A userinfo provider with defaults applied. */
+export type ResolvedUserinfoProvider = UserinfoProviderConfig & {
+  usernameClaim: string;
+  groupsClaim: string;
+  cacheTtlSec: number;
+  timeoutMs: number;
+};
+/** Any provider after validation (presets are expanded to one of these). */
+export type ResolvedProvider = ResolvedJwtProvider | ResolvedIntrospectionProvider | ResolvedUserinfoProvider;
+
+/** A store with secrets resolved. */
+export type ResolvedStore = { type: string; url?: string; keyPrefix?: string; table?: string; path?: string; maxFileBytes?: number };
+
+/**
+ * The configuration after validation: every default filled in, presets expanded, secrets
+ * resolved. Produced by {@link validateConfig}.
+ */
+export interface ResolvedConfig {
+  enabled: boolean;
+  realm: string;
+  providers: ResolvedProvider[];
+  apiTokens: Filled<Omit<ApiTokensConfig, 'store'>> & { store: ResolvedStore };
+  basicAuth: { enabled: boolean };
+  policy: Filled<Omit<PolicyConfig, 'rules' | 'trustProxy'>> & { trustProxy: string[] | number; rules: RuleConfig[] };
+  rateLimit: Filled<Omit<RateLimitConfig, 'store' | 'burst' | 'exempt'>> & { store: ResolvedStore; burst: number | undefined; exempt: { groups: string[]; clients: string[] } };
+  audit: Filled<Omit<AuditConfig, 'sink' | 'retention'>> & { sink: ResolvedStore; retention: { maxAgeDays: number; maxEntries: number } };
+}

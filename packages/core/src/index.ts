@@ -1,0 +1,53 @@
+export { RestAuthError, ConfigError, isRestAuthError, STATUS_BY_CODE } from './errors.js';
+export type { RestAuthErrorCode, RestAuthErrorOptions, ConfigIssue } from './errors.js';
+export type { Principal, TokenType } from './principal.js';
+export { headerValue } from './request.js';
+export type { RequestLike, IncomingHeaders } from './request.js';
+export { normalizePath, rawPath } from './path.js';
+export type { NormalizedPath } from './path.js';
+export { compilePattern, matchesLoosely, matchesStrictly, HTTP_METHODS } from './route-pattern.js';
+export type { RoutePattern } from './route-pattern.js';
+export { parseIp, parseCidr, formatIp, cidrContains, anyCidrContains, isV4 } from './ip.js';
+export type { IpBytes, Cidr } from './ip.js';
+export { resolveClientIp } from './client-ip.js';
+export type { ClientIp, ClientIpOptions, TrustProxy } from './client-ip.js';
+export { extractCredential } from './credentials.js';
+export type { Credential, ExtractOptions } from './credentials.js';
+export { getClaim, claimList, principalFromClaims } from './claims.js';
+export type { ClaimNames } from './claims.js';
+export type { Strategy, VerifyContext } from './strategy.js';
+export type { RestAuthPlugin, PluginContext } from './plugin.js';
+export { allowDecision, denyDecision, challenge } from './decision.js';
+export type { Decision, DecisionReason } from './decision.js';
+export { createMemoryRateLimitStore, gcra } from './rate-limit.js';
+export type { RateLimitStore, RateLimitHit, RateLimitResult, MemoryRateLimitOptions } from './rate-limit.js';
+export { createAuditQueue, createMemoryAuditSink, createStdoutAuditSink, createFileAuditSink } from './audit.js';
+export type { AuditEvent, AuditSink, AuditQueue, MemoryAuditSink } from './audit.js';
+export { validateConfig, loadConfig, configJsonSchema } from './config/load.js';
+export type { ValidateOptions } from './config/load.js';
+export { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './config/schema.js';
+export type {
+  RestAuthConfig,
+  ResolvedConfig,
+  ProviderConfig,
+  JwtProviderConfig,
+  IntrospectionProviderConfig,
+  UserinfoProviderConfig,
+  PresetProviderConfig,
+  ResolvedProvider,
+  ResolvedJwtProvider,
+  ResolvedIntrospectionProvider,
+  ResolvedUserinfoProvider,
+  ResolvedStore,
+  StoreConfig,
+  AuditSinkConfig,
+  PolicyConfig,
+  RuleConfig,
+  RateLimitConfig,
+  ApiTokensConfig,
+  AuditConfig,
+  SecretRef,
+  ClaimMapping,
+} from './config/types.js';
+export { createRestAuth, isRestAuth } from './rest-auth.js';
+export type { RestAuth, CreateRestAuthOptions, RouteOptions, RouteRequirements, Explanation, ExplainStep } from './rest-auth.js';

@@ -1,0 +1,25 @@
+/** Request headers as Node gives them: lower-case names. */
+export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * The small, framework-neutral request shape core works on. Adapters pass their framework's
+ * raw Node request fields; nothing is copied.
+ *
+ * @example
+ * const decision = await auth.authenticate({ method: req.method, url: req.url, headers: req.headers, remoteAddress: req.socket.remoteAddress });
+ */
+export interface RequestLike {
+  readonly method: string;
+  /** The request target as received: origin-form (`/a?b`) or absolute-form (`http://h/a`). */
+  readonly url: string;
+  readonly headers: IncomingHeaders;
+  /** The TCP peer address (`socket.remoteAddress`). */
+  readonly remoteAddress?: string | undefined;
+}
+
+/** Reads one header; an array (a repeated header) joins the way Node joins most headers. */
+export function headerValue(headers: IncomingHeaders, name: string): string | undefined {
+  const v = headers[name];
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? v : v.join(', ');
+}
