@@ -1,6 +1,7 @@
 export { RestAuthError, ConfigError, isRestAuthError, STATUS_BY_CODE } from './errors.js';
 export type { RestAuthErrorCode, RestAuthErrorOptions, ConfigIssue } from './errors.js';
-export type { Principal, TokenType } from './principal.js';
+export { describePrincipal } from './principal.js';
+export type { Principal, TokenType, PrincipalSummary } from './principal.js';
 export { headerValue } from './request.js';
 export type { RequestLike, IncomingHeaders } from './request.js';
 export { normalizePath, rawPath } from './path.js';

@@ -25,3 +25,25 @@ export interface Principal {
   /** For API tokens: the token's id. */
   readonly tokenId?: string | undefined;
 }
+
+/** The principal fields that are safe to show a caller (`GET /api/me`), in a fixed order. */
+export interface PrincipalSummary {
+  readonly username: string;
+  readonly groups: readonly string[];
+  readonly scopes: readonly string[];
+  readonly clientId: string | null;
+  readonly provider: string;
+  readonly tokenType: TokenType;
+}
+
+/**
+ * The caller-facing summary of a principal: no claims, no token; `clientId` is `null` when
+ * unknown so the JSON is the same in every framework.
+ *
+ * @example
+ * app.get('/api/me', (req, res) => res.json(describePrincipal(req.auth)));
+ */
+export function describePrincipal(p: Principal | undefined): PrincipalSummary | null {
+  if (!p) return null;
+  return { username: p.username, groups: p.groups, scopes: p.scopes, clientId: p.clientId ?? null, provider: p.provider, tokenType: p.tokenType };
+}

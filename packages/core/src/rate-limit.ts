@@ -31,12 +31,21 @@ export interface RateLimitStore {
   close?(): Promise<void>;
 }
 
+// The emission interval is rounded to a multiple of 2^-10 ms (~1 µs). Epoch-millisecond
+// doubles below 2^43 (year 2248) are multiples of 2^-11, so every `tat + interval` is then
+// exact: unrounded, the sums drift (limit 6 per second admitted only 5 at once) and the
+// remaining count is off by one.
+const GRID = 1024;
+
 /**
  * GCRA on one theoretical arrival time `tat` (ms): returns the new tat, or undefined if denied.
  * Shared by the memory store and the Redis script so both count alike.
+ *
+ * @example
+ * const { tat, result } = gcra(undefined, Date.now(), { key: 'k', limit: 10, windowMs: 1000, burst: 10 });
  */
 export function gcra(tat: number | undefined, now: number, hit: RateLimitHit): { tat: number | undefined; result: RateLimitResult } {
-  const interval = hit.windowMs / hit.limit;
+  const interval = Math.max(1, Math.floor((hit.windowMs / hit.limit) * GRID + 0.5)) / GRID;
   const cost = hit.cost ?? 1;
   const tolerance = interval * hit.burst;
   const base = Math.max(tat ?? now, now);

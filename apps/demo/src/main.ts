@@ -1,0 +1,128 @@
+/**
+ * `npm run demo`: starts the local OpenID provider and the Express example, walks through real
+ * calls printing each request and response, then leaves both running with curl lines to paste.
+ * DEMO_EXIT=1 ends after the tour (used by the demo's own test); IDP_PORT and PORT move the ports.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startIdp, TEST_USER_GRANT_TYPE } from '@restauth/testing';
+
+const color = process.stdout.isTTY && !process.env['NO_COLOR'];
+const paint = (code: number) => (s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+const bold = paint(1);
+const dim = paint(2);
+const green = paint(32);
+const red = paint(31);
+const yellow = paint(33);
+
+const exampleDir = fileURLToPath(new URL('../../express-example', import.meta.url));
+const idpPort = Number(process.env['IDP_PORT'] ?? 8400);
+const appPort = Number(process.env['PORT'] ?? 3000);
+
+async function main(): Promise<void> {
+  const idp = await startIdp({ port: idpPort, audience: 'api' }).catch((e: Error) => {
+    throw new Error(`Could not start the local IdP on port ${idpPort} (${e.message}). Set IDP_PORT to another port.`);
+  });
+  const config = JSON.parse(readFileSync(join(exampleDir, 'restauth.config.json'), 'utf8'));
+  config.providers[0].issuer = idp.issuer;
+  const configFile = join(tmpdir(), `restauth-demo-${process.pid}.json`);
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+
+  const app = spawn(process.execPath, ['dist/main.js'], {
+    cwd: exampleDir,
+    env: { ...process.env, PORT: String(appPort), RESTAUTH_CONFIG: configFile },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    app.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('listening on')) resolve();
+    });
+    app.once('exit', (code) => reject(new Error(`the Express example exited with ${code}: is port ${appPort} free? Set PORT to another port.`)));
+  });
+  const base = `http://127.0.0.1:${appPort}`;
+  const stop = async () => {
+    app.kill('SIGTERM');
+    await idp.close();
+  };
+
+  console.log(bold('\nrestauth demo'));
+  console.log(`  local OpenID provider  ${idp.issuer}   (oidc-provider, users alice, bob, carol, eve)`);
+  console.log(`  Express example        ${base}   (config: apps/express-example/restauth.config.json)\n`);
+
+  const tokens = {
+    alice: await idp.userToken('alice'),
+    bob: await idp.userToken('bob', { scope: 'items:read' }),
+    carol: await idp.userToken('carol'),
+    eve: await idp.userToken('eve'),
+    tampered: '',
+  };
+  // Same signature, payload edited to claim the admins group: the signature no longer matches.
+  const [h, p, sig] = tokens.alice.split('.') as [string, string, string];
+  const claims = { ...JSON.parse(Buffer.from(p, 'base64url').toString()), groups: ['users', 'admins', 'root'] };
+  tokens.tampered = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}`;
+  type Who = keyof typeof tokens;
+
+  let failures = 0;
+  async function step(title: string, method: string, path: string, who: Who | undefined, expect: number, body?: unknown): Promise<void> {
+    const headers: Record<string, string> = {};
+    if (who) headers['authorization'] = `Bearer ${tokens[who]}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    const ok = res.status === expect;
+    if (!ok) failures++;
+    console.log(`${bold(title)}`);
+    console.log(dim(`  ${method} ${path}${who ? `   (token of ${who})` : '   (no token)'}${body ? `   ${JSON.stringify(body)}` : ''}`));
+    const status = res.status < 300 ? green(String(res.status)) : res.status < 500 ? yellow(String(res.status)) : red(String(res.status));
+    console.log(`  → ${status}${ok ? '' : red(`  (expected ${expect})`)}`);
+    for (const h of ['www-authenticate', 'ratelimit-remaining']) {
+      const v = res.headers.get(h);
+      if (v) console.log(dim(`    ${h}: ${v}`));
+    }
+    if (text) console.log(`    ${text.length > 300 ? text.slice(0, 300) + '…' : text}`);
+    console.log('');
+  }
+
+  await step('1. The health check is bypassed', 'GET', '/health', undefined, 200);
+  await step('2. No token: 401 with an RFC 6750 challenge', 'GET', '/api/items', undefined, 401);
+  await step('3. A valid token from the IdP: 200', 'GET', '/api/items', 'alice', 200);
+  await step('4. Who am I?', 'GET', '/api/me', 'alice', 200);
+  await step('5. A user outside the allowed group: 403', 'GET', '/api/items', 'eve', 403);
+  await step('6. A read-only (auditors) member may not write: 403', 'POST', '/api/items', 'carol', 403, { name: 'x' });
+  await step('7. A token without the items:write scope: 403 insufficient_scope', 'POST', '/api/items', 'bob', 403, { name: 'x' });
+  await step('8. With the scope: 201', 'POST', '/api/items', 'alice', 201, { name: 'demo item' });
+  await step('9. Deleting needs the admins group: 403 for bob', 'DELETE', '/api/items/1', 'bob', 403);
+  await step('10. …and 204 for alice (admins)', 'DELETE', '/api/items/1', 'alice', 204);
+  await step('11. A route the app declares public: anonymous is fine', 'GET', '/public/info', undefined, 200);
+  await step('12. A tampered token: 401', 'GET', '/api/items', 'tampered', 401);
+
+  const tokenCurl = (user: string) =>
+    `curl -s -u restauth-test:restauth-test-secret -d grant_type=${TEST_USER_GRANT_TYPE} -d username=${user} -d resource=urn:restauth:audience:api ${idp.tokenEndpoint}`;
+  console.log(bold('Try it yourself') + dim(' (both servers keep running until Ctrl-C):'));
+  console.log(`  TOKEN=$(${tokenCurl('alice')} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`);
+  console.log(`  curl -i ${base}/api/items`);
+  console.log(`  curl -i -H "Authorization: Bearer $TOKEN" ${base}/api/items`);
+  console.log(`  curl -i -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"mine"}' ${base}/api/items`);
+  console.log(`  curl -i -H "Authorization: Bearer $TOKEN" ${base}/api/me`);
+  console.log(dim(`  (users: alice, bob, carol, eve; edit apps/express-example/restauth.config.json and re-run to change the policy)\n`));
+
+  if (failures) console.log(red(`${failures} step(s) did not answer as expected.`));
+  if (process.env['DEMO_EXIT'] === '1') {
+    await stop();
+    process.exitCode = failures ? 1 : 0;
+    return;
+  }
+  const shutdown = () => void stop().then(() => process.exit(0));
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((e: Error) => {
+  console.error(red(e.message));
+  process.exit(1);
+});

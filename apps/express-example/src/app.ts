@@ -1,0 +1,32 @@
+import express, { type Express } from 'express';
+import { restauth, type RestAuth } from '@restauth/express';
+import { describePrincipal } from '@restauth/core';
+import { ItemStore } from './items.js';
+
+/** Builds the example app behind restauth (config: an object or a JSON file path). */
+export function createApp(config: Parameters<typeof restauth>[0]): { app: Express; auth: RestAuth } {
+  const app = express();
+  app.disable('x-powered-by');
+  const items = new ItemStore();
+  const auth = restauth(config);
+
+  app.get('/health', (_req, res) => { res.json({ status: 'ok' }); });
+  // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.
+  app.get('/public/info', auth.public(), (req, res) => { res.json({ info: 'public', username: req.auth?.username ?? null }); });
+
+  app.use(auth);
+  app.use(express.json({ limit: '16kb' }));
+  app.get('/api/items', (_req, res) => { res.json(items.list()); });
+  app.post('/api/items', (req, res) => { res.status(201).json(items.add(req.body?.name)); });
+  app.delete('/api/items/:id', (req, res) => {
+    if (!items.remove(req.params.id)) { res.status(404).json({ error: 'not_found', message: 'No such item' }); return; }
+    res.status(204).end();
+  });
+  app.get('/api/me', (req, res) => { res.json(describePrincipal(req.auth)); });
+  app.use((_req: express.Request, res: express.Response) => { res.status(404).json({ error: 'not_found', message: 'Not found' }); });
+  app.use((err: { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    res.status(status).json({ error: status === 500 ? 'internal_error' : 'bad_request', message: status === 500 ? 'Internal error' : 'Malformed request' });
+  });
+  return { app, auth: auth.instance };
+}

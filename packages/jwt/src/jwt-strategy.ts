@@ -1,0 +1,141 @@
+import { ConfigError, principalFromClaims, type ConfigIssue, type Principal, type ResolvedJwtProvider, type Strategy } from '@restauth/core';
+import { keyKindOf } from './algorithms.js';
+import { decodeCompactJws, isJsonObject } from './compact-jws.js';
+import { deepFreeze } from './deep-freeze.js';
+import { createJwksCache } from './jwks-cache.js';
+import { jwksKeySource, staticKeySource, type KeySource } from './key-source.js';
+import { DEFAULT_VERIFIED_CACHE_SIZE, type JwtPluginOptions } from './options.js';
+import { createProviderVerifier, type ProviderVerifier } from './provider-verifier.js';
+import { importCertificatePem, importPublicKeyPem, importSecret, type StaticKey } from './static-key.js';
+import { invalidToken } from './token-error.js';
+import { createVerifiedCache } from './verified-cache.js';
+
+/** Prefix of restauth's own API tokens, which are never JWTs. */
+const API_TOKEN_PREFIX = 'rat_';
+
+function importStaticKey(p: ResolvedJwtProvider, path: string): StaticKey | undefined {
+  if (p.publicKey !== undefined) return importPublicKeyPem(p.publicKey, `${path}.publicKey`);
+  if (p.certificate !== undefined) return importCertificatePem(p.certificate, `${path}.certificate`);
+  if (p.secret !== undefined) return importSecret(p.secret, `${path}.secret`);
+  return undefined;
+}
+
+function buildVerifier(
+  p: ResolvedJwtProvider,
+  path: string,
+  fetchFn: typeof fetch,
+  now: () => number,
+  issues: ConfigIssue[],
+): ProviderVerifier | undefined {
+  const algorithms = p.algorithms.filter((alg, i) => {
+    if (keyKindOf(alg) !== undefined) return true;
+    issues.push({ path: `${path}.algorithms[${i}]`, message: `"${alg}" is not a supported signing algorithm` });
+    return false;
+  });
+  let keys: KeySource;
+  let usable = algorithms;
+  const jwksSource = p.jwksUri !== undefined ? { jwksUri: p.jwksUri } : p.discovery === true ? { discoveryIssuer: p.issuer } : undefined;
+  if (jwksSource) {
+    usable = algorithms.filter((alg) => keyKindOf(alg) !== 'oct');
+    if (usable.length !== algorithms.length) issues.push({ path: `${path}.algorithms`, message: 'HMAC algorithms cannot be verified with a JWKS' });
+    keys = jwksKeySource(createJwksCache({
+      source: jwksSource,
+      algorithms: new Set(usable),
+      fetch: fetchFn,
+      now,
+      cacheTtlSec: p.jwksCacheTtlSec,
+      cooldownSec: p.jwksCooldownSec,
+      timeoutMs: p.timeoutMs,
+    }));
+  } else {
+    let key: StaticKey | undefined;
+    try {
+      key = importStaticKey(p, path);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      issues.push(...err.issues);
+      return undefined;
+    }
+    if (!key) {
+      issues.push({ path, message: 'needs exactly one key source: jwksUri, discovery, publicKey, certificate, secret' });
+      return undefined;
+    }
+    const kind = key.kind;
+    // The default list names every asymmetric algorithm; only those that fit this key remain.
+    usable = algorithms.filter((alg) => keyKindOf(alg) === kind);
+    if (usable.length === 0 && algorithms.length > 0) {
+      issues.push({ path: `${path}.algorithms`, message: `none of ${algorithms.join(', ')} can be verified with the configured ${kind === 'oct' ? 'secret' : `${kind} key`}` });
+    }
+    keys = staticKeySource(key);
+  }
+  return createProviderVerifier(p, keys, usable, now);
+}
+
+/**
+ * Builds the strategy that verifies JWT bearer tokens for the given providers. Keys from a
+ * `publicKey`, `certificate` or `secret` are imported here, so a bad one throws a
+ * {@link ConfigError} at start-up; JWKS and discovery are fetched on the first token.
+ *
+ * A token is this strategy's when it is a bearer token in JWS compact form (so API tokens,
+ * opaque tokens and Basic credentials go to the next strategy). It is routed by its unverified
+ * `iss` to exactly one provider; an issuer no provider names is refused without any fetch.
+ * `paths[i]` is the config path of `providers[i]`, for errors (default `providers[i]`).
+ *
+ * @example
+ * const strategy = createJwtStrategy([provider], { verifiedCacheSize: 1000 });
+ * const principal = await strategy.verify({ kind: 'bearer', token }, { request });
+ */
+export function createJwtStrategy(
+  providers: readonly ResolvedJwtProvider[],
+  options: JwtPluginOptions & { paths?: string[] } = {},
+): Strategy {
+  const now = options.now ?? Date.now;
+  const fetchFn: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const cache = createVerifiedCache(options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE);
+  const byIssuer = new Map<string, ProviderVerifier>();
+  const issues: ConfigIssue[] = [];
+
+  providers.forEach((p, i) => {
+    const path = options.paths?.[i] ?? `providers[${i}]`;
+    if (byIssuer.has(p.issuer)) {
+      issues.push({ path: `${path}.issuer`, message: `issuer "${p.issuer}" is configured twice; tokens are routed by issuer, so it must be unique` });
+      return;
+    }
+    const verifier = buildVerifier(p, path, fetchFn, now, issues);
+    if (verifier) byIssuer.set(p.issuer, verifier);
+  });
+  if (issues.length) throw new ConfigError(issues);
+
+  return {
+    name: 'jwt',
+    async verify(credential): Promise<Principal | undefined> {
+      if (credential.kind !== 'bearer') return undefined;
+      const token = credential.token;
+      if (token.startsWith(API_TOKEN_PREFIX)) return undefined;
+      const hit = cache.get(token, now());
+      if (hit) return hit;
+
+      const jws = decodeCompactJws(token);
+      if (!jws) return undefined;
+      if (jws.payload === undefined) throw invalidToken('Token is malformed');
+      if (!isJsonObject(jws.payload)) throw invalidToken('Token payload is not a JSON object');
+      const iss = jws.payload['iss'];
+      // Exact lookup only: an unknown issuer never causes an outbound request.
+      const verifier = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
+      if (!verifier) throw invalidToken('Token issuer is not accepted');
+
+      const { payload, expiresAtMs } = await verifier.verify(token, jws.header);
+      const provider = verifier.provider;
+      const principal = deepFreeze(principalFromClaims(payload, provider, {
+        provider: provider.name,
+        tokenType: 'jwt',
+        expiresAt: new Date(expiresAtMs),
+      }));
+      cache.set(token, principal, expiresAtMs);
+      return principal;
+    },
+    async close() {
+      cache.clear();
+    },
+  };
+}
