@@ -7,6 +7,7 @@ export type RestAuthErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'insufficient_scope'
+  | 'not_found'
   | 'rate_limited'
   | 'temporarily_unavailable'
   | 'config_error';
@@ -18,6 +19,7 @@ export const STATUS_BY_CODE: Readonly<Record<Exclude<RestAuthErrorCode, 'config_
   unauthorized: 401,
   forbidden: 403,
   insufficient_scope: 403,
+  not_found: 404,
   rate_limited: 429,
   temporarily_unavailable: 503,
 };

@@ -50,5 +50,13 @@ export type {
   SecretRef,
   ClaimMapping,
 } from './config/types.js';
+export { API_TOKEN_PREFIX, API_TOKEN_LENGTH, generateApiToken, hashApiToken, parseApiToken } from './api-tokens/format.js';
+export type { GeneratedToken } from './api-tokens/format.js';
+export { createMemoryApiTokenStore } from './api-tokens/store.js';
+export type { ApiTokenStore, ApiTokenRecord, ApiTokenOwner } from './api-tokens/store.js';
+export { createApiTokens } from './api-tokens/api-tokens.js';
+export type { ApiTokens, ApiTokensOptions, CreatedApiToken, ApiTokenSummary } from './api-tokens/api-tokens.js';
+export { handleTokenRequest, isTokenRoute, TOKEN_ROUTES_PATH } from './api-tokens/routes.js';
+export type { HttpResult, TokenRouteRequest } from './api-tokens/routes.js';
 export { createRestAuth, isRestAuth } from './rest-auth.js';
 export type { RestAuth, CreateRestAuthOptions, RouteOptions, RouteRequirements, Explanation, ExplainStep } from './rest-auth.js';

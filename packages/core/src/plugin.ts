@@ -1,3 +1,4 @@
+import type { ApiTokenStore } from './api-tokens/store.js';
 import type { AuditSink } from './audit.js';
 import type { ResolvedConfig, ResolvedProvider, ResolvedStore } from './config/types.js';
 import type { RateLimitStore } from './rate-limit.js';
@@ -23,4 +24,5 @@ export interface RestAuthPlugin {
   readonly providers?: Readonly<Record<string, (providers: readonly ResolvedProvider[], ctx: PluginContext) => Strategy>>;
   readonly rateLimitStores?: Readonly<Record<string, (store: ResolvedStore, ctx: PluginContext) => RateLimitStore>>;
   readonly auditSinks?: Readonly<Record<string, (sink: ResolvedStore, ctx: PluginContext) => AuditSink>>;
+  readonly apiTokenStores?: Readonly<Record<string, (store: ResolvedStore, ctx: PluginContext) => ApiTokenStore>>;
 }

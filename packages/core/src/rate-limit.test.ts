@@ -24,6 +24,24 @@ describe('memory rate-limit store (GCRA)', () => {
     // 10 at once, plus one per 100 ms over the 200 ms that follow: never 2 x 10.
     expect(admitted).toBeLessThanOrEqual(12);
   });
+  it('admits exactly `limit` at once at real epoch timestamps, whatever limit and window', async () => {
+    // Unrounded, 1.7e12 + 166.666… drifts: 6 per second admitted 5, and `remaining` was off by one.
+    const now = 1_763_900_000_123.456;
+    for (const limit of [6, 7, 14, 97, 1000]) {
+      for (const windowMs of [999, 1000, 60_000, 86_400_000]) {
+        const store = createMemoryRateLimitStore({ now: () => now });
+        const hit = { key: 'k', limit, windowMs, burst: limit };
+        const remaining: number[] = [];
+        for (let i = 0; i <= limit; i++) {
+          const r = await store.hit(hit);
+          if (r.allowed) remaining.push(r.remaining);
+        }
+        expect(remaining.length, `${limit} per ${windowMs} ms`).toBe(limit);
+        expect(remaining.at(0)).toBe(limit - 1);
+        expect(remaining.at(-1)).toBe(0);
+      }
+    }
+  });
   it('keeps keys apart and stays bounded', async () => {
     const store = createMemoryRateLimitStore({ maxKeys: 3, now: () => 0 });
     for (const k of ['a', 'b', 'c', 'd', 'e']) await store.hit({ key: k, limit: 1, windowMs: 1000, burst: 1 });

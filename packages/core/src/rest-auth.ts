@@ -1,4 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { createApiTokens, type ApiTokens } from './api-tokens/api-tokens.js';
+import { handleTokenRequest, type HttpResult } from './api-tokens/routes.js';
+import { createMemoryApiTokenStore, type ApiTokenStore } from './api-tokens/store.js';
 import { createAuditQueue, createFileAuditSink, createMemoryAuditSink, createStdoutAuditSink, type AuditEvent, type AuditQueue } from './audit.js';
 import { resolveClientIp, type ClientIp, type ClientIpOptions } from './client-ip.js';
 import { validateConfig, type ValidateOptions } from './config/load.js';
@@ -6,7 +9,7 @@ import type { ResolvedConfig, ResolvedProvider, RestAuthConfig, RuleConfig } fro
 import { extractCredential, type Credential, type ExtractOptions } from './credentials.js';
 import { allowDecision, denyDecision, type Decision, type DecisionReason } from './decision.js';
 import { ConfigError, isRestAuthError, RestAuthError } from './errors.js';
-import { anyCidrContains, parseCidr, type Cidr } from './ip.js';
+import { anyCidrContains, formatIp, isV4, parseCidr, type Cidr } from './ip.js';
 import { normalizePath, rawPath } from './path.js';
 import type { PluginContext, RestAuthPlugin } from './plugin.js';
 import type { Principal } from './principal.js';
@@ -72,6 +75,13 @@ export interface RestAuth {
   authorize(request: RequestLike, principal: Principal | undefined, requirements: RouteRequirements): Decision;
   /** The ordered checks of the gate for one request, and which one decided. */
   explain(request: RequestLike, route?: RouteOptions): Promise<Explanation>;
+  /** The API-token life cycle, when `apiTokens.enabled`. */
+  readonly tokens: ApiTokens | undefined;
+  /**
+   * Serves the token routes (`/auth/tokens`) for an adapter, after the gate. Undefined when the
+   * URL is not a token route or API tokens are off (the app's own 404 applies).
+   */
+  handleTokenRequest(request: RequestLike, principal: Principal | undefined, body: unknown): Promise<HttpResult | undefined>;
   /** Flushes the audit queue and closes stores, sinks and strategies. */
   close(): Promise<void>;
 }
@@ -135,7 +145,7 @@ function buildStrategies(config: ResolvedConfig, plugins: readonly RestAuthPlugi
 }
 
 function storeFactory<T>(
-  kind: 'rateLimitStores' | 'auditSinks',
+  kind: 'rateLimitStores' | 'auditSinks' | 'apiTokenStores',
   type: string,
   plugins: readonly RestAuthPlugin[],
   path: string,
@@ -152,6 +162,7 @@ function storeFactory<T>(
 const builtins: RestAuthPlugin = {
   name: 'builtin',
   rateLimitStores: { memory: () => createMemoryRateLimitStore() },
+  apiTokenStores: { memory: () => createMemoryApiTokenStore() },
   auditSinks: {
     memory: () => createMemoryAuditSink(),
     stdout: () => createStdoutAuditSink(),
@@ -181,7 +192,19 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
   const realm = config.realm;
   const policy = config.policy;
 
-  const strategies = [...buildStrategies(config, plugins), ...(options.strategies ?? [])];
+  const at = config.apiTokens;
+  const tokens: ApiTokens | undefined = at.enabled
+    ? createApiTokens({
+        store: storeFactory<ApiTokenStore>('apiTokenStores', at.store.type, plugins, 'apiTokens.store')(at.store, { config, path: 'apiTokens.store' }),
+        creatorGroups: at.creatorGroups,
+        adminGroups: at.adminGroups,
+        maxLifetimeDays: at.maxLifetimeDays,
+        defaultLifetimeDays: at.defaultLifetimeDays,
+        now,
+      })
+    : undefined;
+  // API tokens first: their prefix makes the check a string comparison.
+  const strategies = [...(tokens ? [tokens.strategy] : []), ...buildStrategies(config, plugins), ...(options.strategies ?? [])];
   const bypass = compileAll(policy.bypass, 'policy.bypass');
   const publicRoutes = compileAll(policy.public, 'policy.public');
   const restrictPublic = compileAll(policy.restrictPublic, 'policy.restrictPublic');
@@ -215,6 +238,11 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
     : undefined;
   const rlExemptGroups = new Set(rl.exempt.groups);
   const rlExemptClients = new Set(rl.exempt.clients);
+  // One IPv6 client usually holds a whole /64 (or more), so IPv6 buckets are per prefix.
+  const v6Prefix = rl.ipv6Prefix ?? 64;
+  const v6FullBytes = v6Prefix >> 3;
+  const v6LastMask = (0xff << (8 - (v6Prefix & 7))) & 0xff;
+  const v6Scratch = new Uint8Array(16);
 
   const audit: AuditQueue | undefined = config.audit.enabled
     ? createAuditQueue(storeFactory<import('./audit.js').AuditSink>('auditSinks', config.audit.sink.type, plugins, 'audit.sink')(config.audit.sink, { config, path: 'audit.sink' }))
@@ -245,7 +273,18 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       if (by === 'client' && principal.clientId) return 'c:' + principal.clientId;
       if (by !== 'ip') return `p:${principal.provider}:${principal.subject || principal.username}`;
     }
-    return 'ip:' + (ip.text ?? 'unknown');
+    return ipKey(ip);
+  }
+
+  function ipKey(ip: ClientIp): string {
+    const b = ip.bytes;
+    if (!b || ip.text === undefined) return 'ip:unknown';
+    // IPv4 and IPv4-mapped IPv6 are the same 16 bytes and the same dotted text: one bucket.
+    if (v6Prefix >= 128 || isV4(b)) return 'ip:' + ip.text;
+    v6Scratch.fill(0);
+    v6Scratch.set(b.subarray(0, v6FullBytes));
+    if (v6LastMask) v6Scratch[v6FullBytes] = (b[v6FullBytes] as number) & v6LastMask;
+    return `ip:${formatIp(v6Scratch)}/${v6Prefix}`;
   }
 
   function rateLimitHeaders(r: RateLimitResult, windowSec: number): Record<string, string> {
@@ -463,7 +502,12 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       }
       return { decision, steps };
     },
+    tokens,
+    async handleTokenRequest(request, principal, body) {
+      return tokens ? handleTokenRequest(tokens, realm, { method: request.method, url: request.url, principal, body }) : undefined;
+    },
     async close() {
+      await tokens?.close();
       await audit?.close();
       await rateLimitStore?.close?.();
       for (const s of strategies) await s.close?.();

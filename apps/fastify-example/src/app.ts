@@ -1,0 +1,39 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { restauth, type RestAuthConfig } from '@restauth/fastify';
+import { describePrincipal } from '@restauth/core';
+import { ItemStore } from './items.js';
+import { useExpressLikeJsonBodies } from './json-body.js';
+
+const malformed = { error: 'bad_request', message: 'Malformed request' };
+
+/** Builds the example app behind restauth (config: an object or a JSON file path). */
+export async function createApp(config: RestAuthConfig | string): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Express's routing defaults (case-insensitive, optional trailing slash, no param length cap).
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 65536 },
+    // Fastify refuses a URL it cannot percent-decode before any hook runs: the Express example's 400 body.
+    frameworkErrors: (_err, _request, reply) => { void (reply as FastifyReply).code(400).send(malformed); },
+  });
+  useExpressLikeJsonBodies(app);
+  const items = new ItemStore();
+  await app.register(restauth, { config });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.
+  app.get('/public/info', { config: { restauth: { public: true } } }, async (request) => ({ info: 'public', username: request.auth?.username ?? null }));
+
+  app.get('/api/items', async () => items.list());
+  app.post<{ Body: { name?: unknown } | undefined }>('/api/items', async (request, reply) => reply.code(201).send(items.add(request.body?.name)));
+  app.delete<{ Params: { id: string } }>('/api/items/:id', async (request, reply) => {
+    if (!items.remove(request.params.id)) return reply.code(404).send({ error: 'not_found', message: 'No such item' });
+    return reply.code(204).send();
+  });
+  app.get('/api/me', async (request) => describePrincipal(request.auth));
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'not_found', message: 'Not found' }));
+  app.setErrorHandler(async (err: FastifyError & { status?: number }, _request, reply) => {
+    const s = err.statusCode ?? err.status;
+    const status = s && s >= 400 && s < 500 ? s : 500;
+    return reply.code(status).send(status === 500 ? { error: 'internal_error', message: 'Internal error' } : malformed);
+  });
+  return app;
+}

@@ -1,0 +1,81 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import { restauth, type RestAuth } from '@restauth/koa';
+import { describePrincipal } from '@restauth/core';
+import { ItemStore } from './items.js';
+import { readJsonBody } from './json-body.js';
+
+declare module 'koa' {
+  interface Request {
+    /** The parsed JSON body (undefined when the request is not JSON). */
+    body?: unknown;
+  }
+}
+
+// Express answers a route parameter that is not valid percent-encoding with 400 (whatever the
+// method); @koa/router would pass it on undecoded.
+function decodeParam(raw: string | undefined): void {
+  try {
+    decodeURIComponent(raw ?? '');
+  } catch {
+    throw Object.assign(new URIError('Failed to decode a route parameter'), { status: 400 });
+  }
+}
+
+/** Builds the example app behind restauth (config: an object or a JSON file path). */
+export function createApp(config: Parameters<typeof restauth>[0]): { app: Koa; auth: RestAuth } {
+  const app = new Koa();
+  const items = new ItemStore();
+  const auth = restauth(config);
+
+  // The same JSON bodies Express's error handler gives; headers already set (rate limits) stay.
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const s = (err as { status?: unknown } | null)?.status;
+      const status = typeof s === 'number' && s >= 400 && s < 500 ? s : 500;
+      ctx.status = status;
+      ctx.body = { error: status === 500 ? 'internal_error' : 'bad_request', message: status === 500 ? 'Internal error' : 'Malformed request' };
+    }
+  });
+
+  const open = new Router();
+  open.get('/health', (ctx) => { ctx.body = { status: 'ok' }; });
+  // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.
+  open.get('/public/info', auth.public(), (ctx) => { ctx.body = { info: 'public', username: ctx.state.auth?.username ?? null }; });
+  app.use(open.routes());
+
+  app.use(auth);
+  app.use(async (ctx, next) => {
+    ctx.request.body = await readJsonBody(ctx.req);
+    await next();
+  });
+
+  const api = new Router();
+  api.get('/api/items', (ctx) => { ctx.body = items.list(); });
+  api.post('/api/items', (ctx) => {
+    ctx.status = 201;
+    ctx.body = items.add((ctx.request.body as { name?: unknown } | undefined)?.name);
+  });
+  api.all('/api/items/:id', (ctx, next) => {
+    decodeParam(ctx.captures?.[0]);
+    return next();
+  });
+  api.delete('/api/items/:id', (ctx) => {
+    if (!items.remove(ctx.params['id'] ?? '')) {
+      ctx.status = 404;
+      ctx.body = { error: 'not_found', message: 'No such item' };
+      return;
+    }
+    ctx.status = 204;
+  });
+  api.get('/api/me', (ctx) => { ctx.body = describePrincipal(ctx.state.auth); });
+  app.use(api.routes());
+
+  app.use((ctx) => {
+    ctx.status = 404;
+    ctx.body = { error: 'not_found', message: 'Not found' };
+  });
+  return { app, auth: auth.instance };
+}
