@@ -51,6 +51,7 @@ export function createApp(config: Parameters<typeof restauth>[0]): { app: Koa; a
     ctx.request.body = await readJsonBody(ctx.req);
     await next();
   });
+  app.use(auth.tokenRoutes()); // POST/GET /auth/tokens, DELETE /auth/tokens/:id
 
   const api = new Router();
   api.get('/api/items', (ctx) => { ctx.body = items.list(); });

@@ -51,6 +51,7 @@ export function mainConfig(issuer: string, jwksUri: string) {
       ],
     },
     rateLimit: { enabled: true, limit: 1000, windowSec: 60 },
+    apiTokens: { enabled: true, adminGroups: ['admins'], maxLifetimeDays: 30, defaultLifetimeDays: 7 },
   };
 }
 

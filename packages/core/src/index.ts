@@ -57,6 +57,7 @@ export type { ApiTokenStore, ApiTokenRecord, ApiTokenOwner } from './api-tokens/
 export { createApiTokens } from './api-tokens/api-tokens.js';
 export type { ApiTokens, ApiTokensOptions, CreatedApiToken, ApiTokenSummary } from './api-tokens/api-tokens.js';
 export { handleTokenRequest, isTokenRoute, TOKEN_ROUTES_PATH } from './api-tokens/routes.js';
+export { readJsonBody } from './api-tokens/body.js';
 export type { HttpResult, TokenRouteRequest } from './api-tokens/routes.js';
 export { createRestAuth, isRestAuth } from './rest-auth.js';
 export type { RestAuth, CreateRestAuthOptions, RouteOptions, RouteRequirements, Explanation, ExplainStep } from './rest-auth.js';

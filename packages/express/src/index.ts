@@ -3,7 +3,9 @@ import {
   createRestAuth,
   denyDecision,
   isRestAuth,
+  isTokenRoute,
   loadConfig,
+  readJsonBody,
   RestAuthError,
   type CreateRestAuthOptions,
   type Decision,
@@ -37,6 +39,8 @@ export interface RestAuthMiddleware extends RequestHandler {
   public(): RequestHandler;
   /** Route middleware: the caller must meet these requirements (after the gate). */
   requireAuth(requirements: RouteRequirements): RequestHandler;
+  /** The API-token routes (`POST`/`GET /auth/tokens`, `DELETE /auth/tokens/:id`); mount after the gate. */
+  tokenRoutes(): RequestHandler;
 }
 
 const STATE = Symbol.for('restauth.express.state');
@@ -87,6 +91,19 @@ export function restauth(config: RestAuthConfig | RestAuth | string, options: Re
   Object.defineProperty(middleware, 'instance', { value: instance });
   middleware.public = () => gate(instance, { public: true });
   middleware.requireAuth = (requirements) => requireAuth(requirements);
+  middleware.tokenRoutes = () =>
+    function restauthTokenRoutes(req, res, next) {
+      if (!isTokenRoute(req.originalUrl)) return next();
+      const body: Promise<unknown> = req.body !== undefined || req.method !== 'POST' ? Promise.resolve(req.body) : readJsonBody(req);
+      body
+        .then((b) => instance.handleTokenRequest(toRequestLike(req), req.auth, b))
+        .then((result) => {
+          if (!result) return next();
+          for (const name in result.headers) res.setHeader(name, result.headers[name] as string);
+          res.statusCode = result.status;
+          res.end(result.body);
+        }, next);
+    };
   return middleware;
 }
 

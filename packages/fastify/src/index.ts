@@ -122,6 +122,17 @@ const plugin: FastifyPluginAsync<RestAuthFastifyOptions> = async function restau
     reply.headers(decision.headers);
     if (decision.principal) request.auth = decision.principal;
   });
+  if (instance.tokens) {
+    // The API-token routes; every method reaches core so wrong ones get its 405, as elsewhere.
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const result = await instance.handleTokenRequest(toRequestLike(request), request.auth, request.body);
+      if (!result) return reply.callNotFound();
+      return reply.code(result.status).headers(result.headers).send(result.body);
+    };
+    const method = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+    fastify.route({ method, url: '/auth/tokens', handler });
+    fastify.route({ method, url: '/auth/tokens/:id', handler });
+  }
 };
 
 /**

@@ -3,7 +3,9 @@ import {
   createRestAuth,
   denyDecision,
   isRestAuth,
+  isTokenRoute,
   loadConfig,
+  readJsonBody,
   RestAuthError,
   type CreateRestAuthOptions,
   type Decision,
@@ -34,6 +36,8 @@ export interface RestAuthKoaMiddleware extends Middleware {
   public(): Middleware;
   /** Route middleware: the caller must meet these requirements (after the gate). */
   requireAuth(requirements: RouteRequirements): Middleware;
+  /** The API-token routes (`POST`/`GET /auth/tokens`, `DELETE /auth/tokens/:id`); mount after the gate. */
+  tokenRoutes(): Middleware;
 }
 
 const STATE = Symbol.for('restauth.koa.state');
@@ -86,6 +90,18 @@ export function restauth(config: RestAuthConfig | RestAuth | string, options: Re
   Object.defineProperty(middleware, 'instance', { value: instance });
   middleware.public = () => gate(instance, { public: true });
   middleware.requireAuth = (requirements) => requireAuth(requirements);
+  middleware.tokenRoutes = () =>
+    async function restauthTokenRoutes(ctx, next) {
+      if (!isTokenRoute(ctx.originalUrl)) return next();
+      const parsed = (ctx.request as { body?: unknown }).body;
+      const body = parsed !== undefined || ctx.method !== 'POST' ? parsed : await readJsonBody(ctx.req);
+      const result = await instance.handleTokenRequest(toRequestLike(ctx), ctx.state.auth, body);
+      if (!result) return next();
+      ctx.status = result.status;
+      ctx.body = result.body === '' ? null : result.body;
+      for (const name in result.headers) ctx.set(name, result.headers[name] as string);
+      return undefined;
+    };
   return middleware;
 }
 

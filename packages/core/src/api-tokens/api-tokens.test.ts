@@ -3,6 +3,7 @@ import type { Principal } from '../principal.js';
 import { createRestAuth } from '../rest-auth.js';
 import { PRINCIPALS, staticStrategy } from '../test-strategy.test-helper.js';
 import { createApiTokens } from './api-tokens.js';
+import { readJsonBody } from './body.js';
 import { API_TOKEN_LENGTH, generateApiToken, parseApiToken } from './format.js';
 import { describeApiTokenStore } from './store-contract.test-helper.js';
 import { createMemoryApiTokenStore, type ApiTokenStore } from './store.js';
@@ -190,5 +191,48 @@ describe('token routes through the gate', () => {
   it('is off (undefined: the app 404s) when apiTokens are disabled', async () => {
     const off = createRestAuth({}, { strategies: [staticStrategy()] });
     expect(await off.handleTokenRequest(req('GET', '/auth/tokens', 'bob'), PRINCIPALS['bob'], undefined)).toBeUndefined();
+  });
+});
+
+describe('revocation across instances', () => {
+  it('a store with onRevoke drops the cached token on every instance at once', async () => {
+    const shared = createMemoryApiTokenStore();
+    const listeners = new Set<(id: string) => void>();
+    const store: ApiTokenStore = {
+      ...shared,
+      async revoke(id, at) { const ok = await shared.revoke(id, at); for (const l of listeners) l(id); return ok; },
+      onRevoke(l) { listeners.add(l); return () => listeners.delete(l); },
+    };
+    const a = setup({ store });
+    const b = setup({ store });
+    const c = await a.create(alice, { name: 'x' });
+    await b.verify(c.token); // cached on b
+    await a.revoke(alice, c.id);
+    expect(await code(b.verify(c.token))).toBe('invalid_token: API token has been revoked');
+    await a.close();
+    await b.close();
+    expect(listeners.size).toBe(0);
+  });
+  it('without onRevoke, another instance sees it within the cache TTL', async () => {
+    let t = 0;
+    const store = createMemoryApiTokenStore();
+    const a = setup({ store, now: () => t });
+    const b = setup({ store, now: () => t });
+    const c = await a.create(alice, { name: 'x' });
+    await b.verify(c.token);
+    await a.revoke(alice, c.id);
+    expect((await b.verify(c.token)).username).toBe('alice'); // still cached on b
+    t += 10_001;
+    expect(await code(b.verify(c.token))).toMatch(/revoked/);
+  });
+});
+
+describe('readJsonBody', () => {
+  async function* chunks(...parts: string[]) { for (const p of parts) yield Buffer.from(p); }
+  it('parses JSON split across chunks', async () => expect(await readJsonBody(chunks('{"na', 'me":"x"}'))).toEqual({ name: 'x' }));
+  it('is undefined for empty, invalid or oversized bodies', async () => {
+    expect(await readJsonBody(chunks())).toBeUndefined();
+    expect(await readJsonBody(chunks('{nope'))).toBeUndefined();
+    expect(await readJsonBody(chunks('"' + 'x'.repeat(100) + '"'), 50)).toBeUndefined();
   });
 });

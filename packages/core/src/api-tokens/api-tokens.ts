@@ -14,7 +14,11 @@ export interface ApiTokensOptions {
   readonly adminGroups: readonly string[];
   readonly maxLifetimeDays: number;
   readonly defaultLifetimeDays: number;
-  /** How long a verified token is trusted without asking the store, ms. Default 10 000. */
+  /**
+   * How long a verified token is trusted without asking the store, ms. Default 10 000. A
+   * revocation reaches this instance at once, and other instances at once when the store
+   * supports `onRevoke`, else within this TTL.
+   */
   readonly cacheTtlMs?: number;
   /** How often last-used times are written, ms. Default 60 000. */
   readonly touchIntervalMs?: number;
@@ -106,6 +110,7 @@ export function createApiTokens(options: ApiTokensOptions): ApiTokens {
   }
   const timer = setInterval(() => void flushTouches(), options.touchIntervalMs ?? 60_000);
   timer.unref();
+  const unsubscribe = store.onRevoke?.((id) => cache.delete(id));
 
   async function load(id: string): Promise<ApiTokenRecord | undefined> {
     const hit = cache.get(id);
@@ -225,6 +230,7 @@ export function createApiTokens(options: ApiTokensOptions): ApiTokens {
     },
     async close() {
       clearInterval(timer);
+      unsubscribe?.();
       await flushTouches();
       await store.close?.();
     },

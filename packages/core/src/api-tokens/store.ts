@@ -37,6 +37,12 @@ export interface ApiTokenStore {
   revoke(id: string, at: Date): Promise<boolean>;
   /** Records last use, in batches (never a write per request). */
   touch(updates: readonly { id: string; lastUsedAt: Date }[]): Promise<void>;
+  /**
+   * Optional: calls `listener` when any instance revokes a token (Redis pub/sub, PostgreSQL
+   * LISTEN/NOTIFY), so caches drop it at once instead of at the end of their TTL.
+   * Returns the unsubscribe function.
+   */
+  onRevoke?(listener: (id: string) => void): () => void;
   close?(): Promise<void>;
 }
 

@@ -1,0 +1,133 @@
+import { HttpException, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Decision, Principal, RequestLike, RestAuth, RouteOptions } from '@restauth/core';
+import { GROUPS_KEY, PUBLIC_KEY, READ_ONLY_KEY, RESTAUTH, SCOPES_KEY } from './restauth.constants.js';
+
+/**
+ * The platform request as the guard sees it: Express's request, or Fastify's with `raw`.
+ * After the guard, `auth` holds the principal (undefined on an anonymous public call).
+ *
+ * @example
+ * const user = context.switchToHttp().getRequest<RestAuthHttpRequest>().auth;
+ */
+export interface RestAuthHttpRequest {
+  auth?: Principal;
+  raw?: RestAuthHttpRequest;
+  method?: string;
+  url?: string;
+  originalUrl?: string;
+  headers?: RequestLike['headers'];
+  socket?: { remoteAddress?: string | undefined };
+}
+
+interface PlatformResponse {
+  raw?: unknown;
+  header?(name: string, value: string): unknown;
+  setHeader?(name: string, value: string): unknown;
+}
+
+/**
+ * The core's request shape from Express's request or Fastify's (`request.raw`): the original
+ * URL and the socket peer.
+ *
+ * @example
+ * const requestLike = toRequestLike(context.switchToHttp().getRequest());
+ */
+export function toRequestLike(request: RestAuthHttpRequest): RequestLike {
+  const raw = request.raw ?? request;
+  return { method: raw.method ?? 'GET', url: raw.originalUrl ?? raw.url ?? '/', headers: raw.headers ?? {}, remoteAddress: raw.socket?.remoteAddress };
+}
+
+/**
+ * The exception the guard throws on a deny: status `decision.status`, response the parsed
+ * `decision.body` (`{"error","message"}`), so Nest's exception filters write the core's body.
+ *
+ * @example
+ * @Catch(RestAuthException)
+ * class AuthFilter implements ExceptionFilter {
+ *   catch(e: RestAuthException, host: ArgumentsHost) { log(e.decision.reason); ... }
+ * }
+ */
+export class RestAuthException extends HttpException {
+  constructor(readonly decision: Decision) {
+    super(JSON.parse(decision.body ?? 'null') as Record<string, unknown>, decision.status, { cause: decision.error });
+  }
+}
+
+/**
+ * The gate as a Nest guard; `RestAuthModule` registers it as `APP_GUARD`. Extend it and
+ * override the protected methods, then pass your class as the module's `guard` option.
+ *
+ * @example
+ * @Injectable()
+ * class MyGuard extends RestAuthGuard {
+ *   protected override onDeny(decision: Decision, context: ExecutionContext) {
+ *     metrics.count(decision.reason);
+ *     return super.onDeny(decision, context);
+ *   }
+ * }
+ * RestAuthModule.forRoot('restauth.config.json', { guard: MyGuard });
+ */
+@Injectable()
+export class RestAuthGuard implements CanActivate {
+  constructor(
+    @Inject(RESTAUTH) protected readonly restauth: RestAuth,
+    @Inject(Reflector) protected readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return this.canActivateNonHttp(context);
+    const http = context.switchToHttp();
+    const request = http.getRequest<RestAuthHttpRequest>();
+    const requestLike = this.toRequestLike(request);
+    let decision = await this.restauth.authenticate(requestLike, this.getRouteOptions(context));
+    // Groups on both the controller and the handler must both hold; the gate took the handler's.
+    const classGroups = this.reflector.get<string[] | undefined>(GROUPS_KEY, context.getClass());
+    const handlerGroups = this.reflector.get<string[] | undefined>(GROUPS_KEY, context.getHandler());
+    if (decision.allowed && classGroups?.length && handlerGroups?.length) {
+      const also = this.restauth.authorize(requestLike, decision.principal, { groups: classGroups });
+      if (!also.allowed) decision = { ...also, headers: { ...decision.headers, ...also.headers } };
+    }
+    this.setHeaders(http.getResponse<PlatformResponse>(), decision.headers);
+    if (!decision.allowed) throw this.onDeny(decision, context);
+    if (decision.principal) request.auth = decision.principal;
+    return true;
+  }
+
+  /** What the route declares through `@Public`, `@ReadOnly`, `@RequireGroups`, `@RequireScopes`. */
+  protected getRouteOptions(context: ExecutionContext): RouteOptions {
+    const targets = [context.getHandler(), context.getClass()];
+    const scopes = this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets);
+    return {
+      public: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_KEY, targets) === true,
+      readOnly: this.reflector.getAllAndOverride<boolean | undefined>(READ_ONLY_KEY, targets) === true,
+      groups: this.reflector.getAllAndOverride<string[] | undefined>(GROUPS_KEY, targets),
+      scopes: scopes.length ? [...new Set(scopes)] : undefined,
+    };
+  }
+
+  /** The core's request shape from Express's request or Fastify's (`request.raw`): the original URL and the socket peer. */
+  protected toRequestLike(request: RestAuthHttpRequest): RequestLike {
+    return toRequestLike(request);
+  }
+
+  /** Sets the decision's headers (rate limit, challenge, content type) on the response, allowed or not. */
+  protected setHeaders(response: PlatformResponse, headers: Decision['headers']): void {
+    const fastify = response.raw !== undefined && typeof response.header === 'function';
+    for (const name in headers) {
+      const value = headers[name] as string;
+      if (fastify) response.header?.(name, value);
+      else response.setHeader?.(name, value);
+    }
+  }
+
+  /** The exception thrown for a deny; the default filter answers with the core's status and body. */
+  protected onDeny(decision: Decision, _context: ExecutionContext): HttpException {
+    return new RestAuthException(decision);
+  }
+
+  /** Microservice, WebSocket and GraphQL contexts: denied (fail closed) unless you override this. */
+  protected canActivateNonHttp(_context: ExecutionContext): boolean | Promise<boolean> {
+    return false;
+  }
+}
