@@ -16,6 +16,7 @@ export function createApp(config: Parameters<typeof restauth>[0]): { app: Expres
 
   app.use(auth);
   app.use(express.json({ limit: '16kb' }));
+  app.use(auth.tokenRoutes()); // POST/GET /auth/tokens, DELETE /auth/tokens/:id
   app.get('/api/items', (_req, res) => { res.json(items.list()); });
   app.post('/api/items', (req, res) => { res.status(201).json(items.add(req.body?.name)); });
   app.delete('/api/items/:id', (req, res) => {
