@@ -72,6 +72,7 @@ export function strictConfig(issuer: string, jwksUri: string) {
 
 export const CASES: readonly Case[] = [
   { name: 'health is bypassed', config: 'main', path: '/health', status: 200, json: { status: 'ok' }, expectHeaders: { ...JSON_TYPE, 'ratelimit-limit': null } },
+  { name: 'HEAD on the bypassed health check', config: 'main', method: 'HEAD', path: '/health', status: 200, expectHeaders: { 'ratelimit-limit': null } },
   { name: 'no token → 401 with a bare challenge', config: 'main', path: '/api/items', status: 401, text: err('unauthorized', 'Authentication required'), expectHeaders: { 'www-authenticate': REALM, ...JSON_TYPE } },
   { name: 'valid token → 200 with rate-limit headers', config: 'main', path: '/api/items', token: 'alice', status: 200, json: [{ id: 1, name: 'first' }, { id: 2, name: 'second' }], expectHeaders: { ...JSON_TYPE, 'ratelimit-limit': '1000', 'ratelimit-remaining': /^\d+$/, 'ratelimit-reset': /^\d+$/, 'ratelimit-policy': '1000;w=60', 'www-authenticate': null } },
   { name: 'the principal', config: 'main', path: '/api/me', token: 'alice', status: 200, json: { username: 'alice', groups: ['users', 'admins'], scopes: ['items:read', 'items:write'], clientId: 'restauth-test', provider: 'idp', tokenType: 'jwt' } },

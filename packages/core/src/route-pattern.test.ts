@@ -29,9 +29,11 @@ describe('route patterns', () => {
   it('strict matching is case-sensitive and refuses non-canonical paths', () => {
     expect(strict('GET /health', 'GET', '/Health')).toBe(false);
     expect(strict('GET /health', 'GET', '/health/')).toBe(false);
+    expect(strict('GET /health', 'OPTIONS', '/health')).toBe(false);
     expect(strict('/public/**', 'GET', '/public/../api/items')).toBe(false);
     expect(strict('/public/**', 'GET', '/public/%2e%2e/api')).toBe(false);
-    expect(strict('GET /health', 'HEAD', '/health')).toBe(false);
+    expect(strict('GET /health', 'HEAD', '/health')).toBe(true);
+    expect(strict('HEAD /health', 'GET', '/health')).toBe(false);
   });
   it('loose matching folds case, slashes, encodings and covers HEAD with GET', () => {
     expect(loose('POST /api/admin/**', 'POST', '/API//Admin/x/')).toBe(true);

@@ -88,9 +88,13 @@ export function matchesLoosely(p: RoutePattern, method: string, loose: readonly 
   return matchSegments(p.lowerSegments, p.rest, loose);
 }
 
-/** Matching for rules that loosen: exact method, strict (canonical, case-sensitive) path only. */
+/**
+ * Matching for rules that loosen: the strict (canonical, case-sensitive) path only. A GET
+ * pattern covers HEAD too: every framework sends HEAD to the GET handler, so this reaches
+ * nothing GET could not, and keeps frameworks alike.
+ */
 export function matchesStrictly(p: RoutePattern, method: string, strict: readonly string[] | undefined): boolean {
   if (strict === undefined) return false;
-  if (p.method !== undefined && p.method !== method) return false;
+  if (p.method !== undefined && p.method !== method && !(p.method === 'GET' && method === 'HEAD')) return false;
   return matchSegments(p.segments, p.rest, strict);
 }
