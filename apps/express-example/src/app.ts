@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { restauth, type RestAuth } from '@restauth/express';
 import { describePrincipal } from '@restauth/core';
+import { redisPlugin } from '@restauth/redis';
 import { ItemStore } from './items.js';
 
 /** Builds the example app behind restauth (config: an object or a JSON file path). */
@@ -8,7 +9,8 @@ export function createApp(config: Parameters<typeof restauth>[0]): { app: Expres
   const app = express();
   app.disable('x-powered-by');
   const items = new ItemStore();
-  const auth = restauth(config);
+  // Every plugin is registered, so a config may name `"type": "redis"` stores.
+  const auth = restauth(config, { plugins: [redisPlugin()] });
 
   app.get('/health', (_req, res) => { res.json({ status: 'ok' }); });
   // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.
