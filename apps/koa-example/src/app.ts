@@ -4,6 +4,7 @@ import { restauth, type RestAuth } from '@restauth/koa';
 import { describePrincipal } from '@restauth/core';
 import { ItemStore } from './items.js';
 import { readJsonBody } from './json-body.js';
+import { redisPlugin } from '@restauth/redis';
 
 declare module 'koa' {
   interface Request {
@@ -26,7 +27,7 @@ function decodeParam(raw: string | undefined): void {
 export function createApp(config: Parameters<typeof restauth>[0]): { app: Koa; auth: RestAuth } {
   const app = new Koa();
   const items = new ItemStore();
-  const auth = restauth(config);
+  const auth = restauth(config, { plugins: [redisPlugin()] });
 
   // The same JSON bodies Express's error handler gives; headers already set (rate limits) stay.
   app.use(async (ctx, next) => {
