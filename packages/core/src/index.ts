@@ -17,13 +17,30 @@ export type { Credential, ExtractOptions } from './credentials.js';
 export { getClaim, claimList, principalFromClaims } from './claims.js';
 export type { ClaimNames } from './claims.js';
 export type { Strategy, VerifyContext } from './strategy.js';
+export { opaquePlugin, createIntrospectionStrategy, createUserinfoStrategy } from './opaque/opaque-plugin.js';
+export type { OpaqueStrategyContext } from './opaque/opaque-plugin.js';
+export type { OpaqueStrategyOptions } from './opaque/opaque-options.js';
+export { PRESET_NAMES } from './config/presets.js';
 export type { RestAuthPlugin, PluginContext } from './plugin.js';
 export { allowDecision, denyDecision, challenge } from './decision.js';
 export type { Decision, DecisionReason } from './decision.js';
 export { createMemoryRateLimitStore, gcra } from './rate-limit.js';
 export type { RateLimitStore, RateLimitHit, RateLimitResult, MemoryRateLimitOptions } from './rate-limit.js';
-export { createAuditQueue, createMemoryAuditSink, createStdoutAuditSink, createFileAuditSink } from './audit.js';
-export type { AuditEvent, AuditSink, AuditQueue, MemoryAuditSink } from './audit.js';
+export { createAuditQueue, createMemoryAuditSink, createStdoutAuditSink, createFileAuditSink, createFunctionAuditSink } from './audit.js';
+export type {
+  AuditEvent,
+  AuditDecision,
+  AuditSink,
+  AuditQueue,
+  AuditQueueOptions,
+  AuditQueueStats,
+  AuditQueueOverflow,
+  MemoryAuditSink,
+  FileAuditSink,
+  FileAuditSinkOptions,
+  AuditPruneResult,
+  FunctionAuditSinkOptions,
+} from './audit.js';
 export { validateConfig, loadConfig, configJsonSchema } from './config/load.js';
 export type { ValidateOptions } from './config/load.js';
 export { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './config/schema.js';
@@ -47,6 +64,7 @@ export type {
   RateLimitConfig,
   ApiTokensConfig,
   AuditConfig,
+  AuditQueueConfig,
   SecretRef,
   ClaimMapping,
 } from './config/types.js';

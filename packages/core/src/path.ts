@@ -15,13 +15,19 @@ const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 // Canonical segment characters (RFC 3986 pchar without `%` and `;`).
 const CLEAN_PATH = /^(?:\/[A-Za-z0-9._~!$&'()*+,=:@-]+)+$/;
 const MAX_DECODE_ROUNDS = 3;
+const ROOT: NormalizedPath = Object.freeze({ loose: Object.freeze([]), strict: Object.freeze([]) });
 
 /** Splits a request target into its path, dropping query, fragment and absolute-form authority. */
 export function rawPath(url: string): string {
   let path = url;
-  const abs = ABSOLUTE_FORM.exec(path);
-  if (abs) path = path.slice(abs[0].length);
-  const q = path.search(/[?#]/);
+  // Origin-form (`/...`, nearly every request) can never be absolute-form.
+  if (path.charCodeAt(0) !== 0x2f) {
+    const abs = ABSOLUTE_FORM.exec(path);
+    if (abs) path = path.slice(abs[0].length);
+  }
+  let q = path.indexOf('?');
+  const hash = path.indexOf('#');
+  if (hash !== -1 && (q === -1 || hash < q)) q = hash;
   if (q !== -1) path = path.slice(0, q);
   if (path === '' || path[0] !== '/') path = '/' + path;
   return path;
@@ -77,12 +83,15 @@ function looseSegments(path: string): string[] {
  */
 export function normalizePath(url: string): NormalizedPath {
   const raw = rawPath(url);
-  const loose = looseSegments(raw);
-  let strict: string[] | undefined;
-  if (raw === '/') strict = [];
-  else if (CLEAN_PATH.test(raw)) {
+  if (raw === '/') return ROOT;
+  if (CLEAN_PATH.test(raw)) {
     const segs = raw.slice(1).split('/');
-    if (!segs.some((s) => s === '.' || s === '..')) strict = segs;
+    if (!segs.some((s) => s === '.' || s === '..')) {
+      // A canonical path has nothing to decode, strip or fold: its loose view is the same
+      // segments lower-cased (the same array when already lower-case).
+      const lower = raw.toLowerCase();
+      return { loose: lower === raw ? segs : lower.slice(1).split('/'), strict: segs };
+    }
   }
-  return { loose, strict };
+  return { loose: looseSegments(raw), strict: undefined };
 }

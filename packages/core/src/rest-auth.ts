@@ -1,8 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createApiTokens, type ApiTokens } from './api-tokens/api-tokens.js';
 import { handleTokenRequest, type HttpResult } from './api-tokens/routes.js';
 import { createMemoryApiTokenStore, type ApiTokenStore } from './api-tokens/store.js';
-import { createAuditQueue, createFileAuditSink, createMemoryAuditSink, createStdoutAuditSink, type AuditEvent, type AuditQueue } from './audit.js';
+import { createFileAuditSink, createMemoryAuditSink, createStdoutAuditSink, type AuditEvent, type AuditQueue, type AuditQueueStats, type AuditSink } from './audit.js';
+import { auditRequestId, auditUserAgent } from './audit/event.js';
+import { createConfiguredAuditQueue } from './audit/configured-queue.js';
 import { resolveClientIp, type ClientIp, type ClientIpOptions } from './client-ip.js';
 import { validateConfig, type ValidateOptions } from './config/load.js';
 import type { ResolvedConfig, ResolvedProvider, RestAuthConfig, RuleConfig } from './config/types.js';
@@ -10,7 +12,8 @@ import { extractCredential, type Credential, type ExtractOptions } from './crede
 import { allowDecision, denyDecision, type Decision, type DecisionReason } from './decision.js';
 import { ConfigError, isRestAuthError, RestAuthError } from './errors.js';
 import { anyCidrContains, formatIp, isV4, parseCidr, type Cidr } from './ip.js';
-import { normalizePath, rawPath } from './path.js';
+import { opaquePlugin } from './opaque/opaque-plugin.js';
+import { normalizePath, rawPath, type NormalizedPath } from './path.js';
 import type { PluginContext, RestAuthPlugin } from './plugin.js';
 import type { Principal } from './principal.js';
 import { createMemoryRateLimitStore, type RateLimitResult, type RateLimitStore } from './rate-limit.js';
@@ -58,6 +61,11 @@ export interface CreateRestAuthOptions extends ValidateOptions {
   strategies?: readonly Strategy[];
   /** Clock for rate limiting and audit; default `Date.now`. */
   now?: () => number;
+  /**
+   * Where audit events go, instead of the configured `audit.sink` (a
+   * {@link createFunctionAuditSink} or any {@link AuditSink}). Used when `audit.enabled` is true.
+   */
+  auditSink?: AuditSink;
 }
 
 /**
@@ -84,9 +92,12 @@ export interface RestAuth {
   handleTokenRequest(request: RequestLike, principal: Principal | undefined, body: unknown): Promise<HttpResult | undefined>;
   /** Flushes the audit queue and closes stores, sinks and strategies. */
   close(): Promise<void>;
+  /** Counters of the audit queue (written, dropped, spilled, ...); undefined when audit is off. */
+  auditStats(): AuditQueueStats | undefined;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const NO_PATH: NormalizedPath = Object.freeze({ loose: Object.freeze([]), strict: undefined });
 const MAX_CREDENTIAL_LENGTH = 8192;
 const BRAND = Symbol.for('restauth.instance');
 
@@ -161,12 +172,13 @@ function storeFactory<T>(
 /** The built-in memory, stdout and file stores and sinks. */
 const builtins: RestAuthPlugin = {
   name: 'builtin',
+  providers: opaquePlugin().providers,
   rateLimitStores: { memory: () => createMemoryRateLimitStore() },
   apiTokenStores: { memory: () => createMemoryApiTokenStore() },
   auditSinks: {
     memory: () => createMemoryAuditSink(),
     stdout: () => createStdoutAuditSink(),
-    file: (s) => createFileAuditSink(s.path as string),
+    file: (s, ctx) => createFileAuditSink({ path: s.path as string, maxFileBytes: s.maxFileBytes, retention: ctx.config.audit.retention }),
   },
 };
 
@@ -218,6 +230,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
     rateLimit: r.rateLimit,
   }));
   const ipAllow = cidrs(policy.ipAllow);
+  const needsPath = bypass.length + publicRoutes.length + restrictPublic.length + rules.length > 0;
   const clientIpOptions: ClientIpOptions = {
     trustProxy: typeof policy.trustProxy === 'number' ? { hops: policy.trustProxy } : { cidrs: cidrs(policy.trustProxy) },
     header: policy.clientIpHeader,
@@ -245,26 +258,36 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
   const v6Scratch = new Uint8Array(16);
 
   const audit: AuditQueue | undefined = config.audit.enabled
-    ? createAuditQueue(storeFactory<import('./audit.js').AuditSink>('auditSinks', config.audit.sink.type, plugins, 'audit.sink')(config.audit.sink, { config, path: 'audit.sink' }))
+    ? createConfiguredAuditQueue(
+        config,
+        options.auditSink ?? storeFactory<AuditSink>('auditSinks', config.audit.sink.type, plugins, 'audit.sink')(config.audit.sink, { config, path: 'audit.sink' }),
+        !options.auditSink,
+      )
     : undefined;
 
   const PASS = allowDecision('disabled', undefined);
 
   async function verify(credential: Credential, request: RequestLike): Promise<Principal> {
+    // A provider that cannot be reached must not lock out the callers of the others: its 503
+    // is kept while later strategies are asked, and wins only when none accepts the credential.
+    let unavailable: RestAuthError | undefined;
     for (const s of strategies) {
       let p: Principal | undefined;
       try {
         p = await s.verify(credential, { request });
       } catch (err) {
-        throw toRestAuthError(err);
+        const e = toRestAuthError(err);
+        if (e.code !== 'temporarily_unavailable') throw e;
+        unavailable ??= e;
       }
       if (p) return p;
     }
+    if (unavailable) throw unavailable;
     if (credential.kind === 'basic') throw new RestAuthError('invalid_token', 'Invalid username or password');
     throw new RestAuthError('invalid_token', 'Token not accepted by any configured provider');
   }
 
-  function rateLimitKey(principal: Principal | undefined, credential: Credential | undefined, ip: ClientIp): string {
+  function rateLimitKey(principal: Principal | undefined, credential: Credential | undefined, request: RequestLike, ip: ClientIp | undefined): string {
     const by = rl.by;
     if (principal) {
       if (by === 'token' && credential && credential.kind !== 'basic') {
@@ -273,7 +296,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       if (by === 'client' && principal.clientId) return 'c:' + principal.clientId;
       if (by !== 'ip') return `p:${principal.provider}:${principal.subject || principal.username}`;
     }
-    return ipKey(ip);
+    return ipKey(ip ?? resolveClientIp(request.headers, request.remoteAddress, clientIpOptions));
   }
 
   function ipKey(ip: ClientIp): string {
@@ -303,7 +326,8 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       return PASS;
     }
     const method = request.method.toUpperCase();
-    const path = normalizePath(request.url);
+    // Only patterns read the path: with none configured, it is not worth normalising.
+    const path = needsPath ? normalizePath(request.url) : NO_PATH;
     for (const p of bypass) {
       if (matchesStrictly(p, method, path.strict)) {
         step?.('bypass', 'pass', `matches bypass "${p.source}"`);
@@ -323,8 +347,9 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       return denyDecision(realm, reason, error, principal);
     };
 
-    const ip = resolveClientIp(request.headers, request.remoteAddress, clientIpOptions);
-    if (ipAllow.length) {
+    // Resolved here only for the IP policy; the rate limiter resolves it if it keys by IP.
+    const ip = ipAllow.length ? resolveClientIp(request.headers, request.remoteAddress, clientIpOptions) : undefined;
+    if (ip) {
       if (!ip.bytes || !anyCidrContains(ipAllow, ip.bytes)) {
         const d = policyFail('ip', new RestAuthError('forbidden', 'Client IP address is not allowed'), policyReportOnly);
         if (d) return d;
@@ -410,7 +435,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       const ruleLimit = matched.find((r) => r.rateLimit)?.rateLimit;
       const limit = ruleLimit?.limit ?? rl.limit;
       const windowSec = ruleLimit?.windowSec ?? rl.windowSec;
-      const key = (ruleLimit ? `r${matched.find((r) => r.rateLimit)?.index}:` : '') + rateLimitKey(principal, credential, ip);
+      const key = (ruleLimit ? `r${matched.find((r) => r.rateLimit)?.index}:` : '') + rateLimitKey(principal, credential, request, ip);
       let result: RateLimitResult;
       try {
         result = await rateLimitStore.hit({ key, limit, windowMs: windowSec * 1000, burst: ruleLimit?.burst ?? rl.burst ?? limit });
@@ -449,12 +474,10 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
     if (!denied && !decision.wouldDeny && config.audit.sampleAllowed < 1 && Math.random() >= config.audit.sampleAllowed) return;
     const p = decision.principal;
     const h = request.headers;
-    const rid = h['x-request-id'];
-    const ua = h['user-agent'];
     const ip = resolveClientIp(h, request.remoteAddress, clientIpOptions).text;
     const event: AuditEvent = {
       time: new Date(started).toISOString(),
-      requestId: typeof rid === 'string' && rid.length <= 200 ? rid : randomUUID(),
+      requestId: auditRequestId(h['x-request-id']),
       method: request.method.toUpperCase(),
       path: rawPath(request.url),
       status: decision.status,
@@ -465,7 +488,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       tokenType: p?.tokenType ?? null,
       clientId: p?.clientId ?? null,
       ip: ip ?? null,
-      userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
+      userAgent: auditUserAgent(h['user-agent']),
       latencyMs: Math.max(0, now() - started),
     };
     audit.push(event);
@@ -511,6 +534,9 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       await audit?.close();
       await rateLimitStore?.close?.();
       for (const s of strategies) await s.close?.();
+    },
+    auditStats() {
+      return audit?.stats();
     },
   };
   return instance;

@@ -1,7 +1,7 @@
 import { parseCidr } from '../ip.js';
 import { compilePattern, HTTP_METHODS } from '../route-pattern.js';
-import { arr, bool, byType, join, literal, num, obj, optional, required, secret, str, tagged, url, withDefault, type Node, type ValidationContext } from './schema-dsl.js';
-import { PRESETS } from './presets.js';
+import { arr, bool, byType, join, literal, num, obj, optional, required, secret, str, tagged, url, withDefault, type Node, type Prop, type ValidationContext } from './schema-dsl.js';
+import { CUSTOM_PRESET, PRESETS } from './presets.js';
 
 /** Algorithms a JWT provider may allow. `none` is not among them. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -53,6 +53,7 @@ const jwtProvider = obj(
     type: required(literal('jwt')),
     issuer: required(str({ minLength: 1, description: 'Exact iss value of the tokens.' })),
     audience: required(byType({ string: str({ minLength: 1 }), array: arr(str({ minLength: 1 }), { minItems: 1 }) }, { description: 'Accepted aud value(s).' })),
+    audienceClaim: optional(str({ minLength: 1, description: 'Claim compared with audience instead of aud (Amazon Cognito access tokens: client_id).' })),
     jwksUri: optional(url({ description: 'JWKS URL.' })),
     discovery: optional(bool({ description: "Use the issuer's /.well-known/openid-configuration." })),
     publicKey: optional(str({ pattern: /-----BEGIN PUBLIC KEY-----/, patternHint: 'must be a PEM SPKI public key ("-----BEGIN PUBLIC KEY-----")', description: 'PEM SPKI public key.' })),
@@ -69,23 +70,43 @@ const jwtProvider = obj(
   { refine: refineJwt, description: 'JWT provider.' },
 );
 
+const CLIENT_AUTH = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+
+function refineIntrospection(p: Record<string, unknown>, path: string, ctx: ValidationContext): void {
+  if (p['clientAuth'] === 'private_key_jwt') {
+    if (p['privateKey'] === undefined) ctx.issues.push({ path: join(path, 'privateKey'), message: 'is required with clientAuth "private_key_jwt"' });
+    if (p['clientSecret'] !== undefined) ctx.issues.push({ path: join(path, 'clientSecret'), message: 'is not used with clientAuth "private_key_jwt"; remove it' });
+  } else {
+    if (p['clientSecret'] === undefined) ctx.issues.push({ path: join(path, 'clientSecret'), message: `is required with clientAuth "${String(p['clientAuth'])}"` });
+    for (const k of ['privateKey', 'keyId', 'assertionAlgorithm', 'assertionAudience']) {
+      if (p[k] !== undefined) ctx.issues.push({ path: join(path, k), message: 'is only used with clientAuth "private_key_jwt"' });
+    }
+  }
+  if (typeof p['audience'] === 'string') p['audience'] = [p['audience']];
+}
+
 const introspectionProvider = obj({
   name: required(name),
   type: required(literal('introspection')),
-  introspectionEndpoint: required(url()),
-  clientId: required(str({ minLength: 1 })),
-  clientSecret: required(secret()),
-  clientAuth: withDefault(str({ enum: ['client_secret_basic', 'client_secret_post'] }), 'client_secret_basic'),
+  introspectionEndpoint: required(url({ description: 'RFC 7662 introspection endpoint.' })),
+  clientId: required(str({ minLength: 1, description: 'Client restauth authenticates as.' })),
+  clientSecret: optional(secret({ description: 'Client secret (client_secret_basic, client_secret_post).' })),
+  clientAuth: withDefault(str({ enum: CLIENT_AUTH, description: 'Client authentication at the endpoint.' }), 'client_secret_basic'),
+  privateKey: optional(secret({ description: 'PEM private key for private_key_jwt client assertions.' })),
+  keyId: optional(str({ minLength: 1, description: 'kid header of client assertions.' })),
+  assertionAlgorithm: optional(str({ enum: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], description: 'Client assertion algorithm; default from the key.' })),
+  assertionAudience: optional(str({ minLength: 1, description: 'aud of client assertions; default the introspection endpoint.' })),
+  audience: optional(byType({ string: str({ minLength: 1 }), array: arr(str({ minLength: 1 }), { minItems: 1 }) }, { description: 'When set, the answer\'s aud must name one of these.' })),
   cacheTtlSec,
   timeoutMs,
   ...claims,
-  usernameClaim: withDefault(str({ minLength: 1 }), 'username'),
-}, { description: 'RFC 7662 introspection provider.' });
+  usernameClaim: withDefault(str({ minLength: 1, description: 'Member holding the username (dotted path allowed); falls back to sub, then client_id.' }), 'username'),
+}, { refine: refineIntrospection, description: 'RFC 7662 introspection provider.' });
 
 const userinfoProvider = obj({
   name: required(name),
   type: required(literal('userinfo')),
-  userinfoEndpoint: required(url()),
+  userinfoEndpoint: required(url({ description: 'Userinfo (or current-user) endpoint, called with the bearer token.' })),
   cacheTtlSec,
   timeoutMs,
   ...claims,
@@ -147,9 +168,38 @@ const rule = obj({
 });
 
 const providerVariants: Record<string, ReturnType<typeof obj>> = { jwt: jwtProvider, introspection: introspectionProvider, userinfo: userinfoProvider };
-const presetVariants: Record<string, ReturnType<typeof obj>> = Object.fromEntries(
-  Object.entries(PRESETS).map(([k, p]) => [k, obj({ name: required(name), preset: required(literal(k)), ...p.props })]),
+const presetVariants: Record<string, Node & { props: Readonly<Record<string, Prop>> }> = Object.fromEntries(
+  Object.entries(PRESETS).map(([k, p]) => [k, obj({ name: required(name), preset: required(literal(k)), ...p.props }, { description: p.description, refine: p.refine })]),
 );
+
+/**
+ * `"preset": "custom"`: any provider type with your own endpoints. It adds nothing to writing
+ * the type directly but a uniform look in preset-based configs; `type` is required, and the
+ * entry is validated exactly as that type.
+ */
+const customDescription = 'Your own provider: "type" jwt, introspection or userinfo with that type\'s keys. docs/providers/custom.md';
+presetVariants[CUSTOM_PRESET] = {
+  props: {},
+  description: customDescription,
+  check(v, path, ctx) {
+    const { preset: _preset, ...plain } = v as Record<string, unknown>;
+    const t = plain['type'];
+    const node = typeof t === 'string' ? providerVariants[t] : undefined;
+    if (!node) {
+      const types = Object.keys(providerVariants).map((k) => JSON.stringify(k)).join(', ');
+      ctx.issues.push({ path: join(path, 'type'), message: t === undefined ? `is required with preset "custom" (one of ${types})` : `must be one of ${types}, got ${JSON.stringify(t)}` });
+      return undefined;
+    }
+    return node.check(plain, path, ctx);
+  },
+  jsonSchema: () => ({
+    description: customDescription,
+    oneOf: Object.values(providerVariants).map((n) => {
+      const s = n.jsonSchema() as { properties: Record<string, unknown>; required?: string[] };
+      return { ...s, properties: { ...s.properties, preset: { const: CUSTOM_PRESET } }, required: [...(s.required ?? []), 'preset'] };
+    }),
+  }),
+};
 
 /** The whole configuration schema: validator and JSON Schema in one. */
 export const configSchema = obj({
@@ -198,10 +248,15 @@ export const configSchema = obj({
     enabled: withDefault(bool(), false),
     sink: withDefault(store(['file', 'stdout', 'memory', 'postgres']), { type: 'stdout' }),
     retention: withDefault(obj({
-      maxAgeDays: withDefault(num({ min: 0 }), 30),
-      maxEntries: withDefault(num({ integer: true, min: 1 }), 100000),
+      maxAgeDays: withDefault(num({ min: 0, description: 'Delete rotated audit files older than this many days; 0: no age limit.' }), 30),
+      maxEntries: withDefault(num({ integer: true, min: 1, description: 'Keep at most this many audit events.' }), 100000),
     }), {}),
-    sampleAllowed: withDefault(num({ min: 0, max: 1 }), 1),
+    sampleAllowed: withDefault(num({ min: 0, max: 1, description: 'Fraction of allowed requests written; denies and would-denies are always written.' }), 1),
+    queue: withDefault(obj({
+      maxEvents: withDefault(num({ integer: true, min: 1, max: 10_000_000, description: 'Events that may wait in memory for the sink.' }), 10000),
+      onFull: withDefault(str({ enum: ['drop-oldest', 'spill'], description: 'When the queue is full: drop the oldest event (counted), or spill to a local file replayed when the sink recovers.' }), 'drop-oldest'),
+      spillPath: optional(str({ minLength: 1, description: 'Spill file (JSON Lines); default "<sink.path>.spill" for a file sink.' })),
+    }), {}),
   }), {}),
 }, {
   description: 'restauth configuration',
@@ -229,6 +284,10 @@ export const configSchema = obj({
         seenIssuers.set(iss, i);
       }
     });
+    const audit = cfg['audit'] as { sink: { type: string }; queue: { onFull: string; spillPath?: string } };
+    if (audit.queue.onFull === 'spill' && audit.queue.spillPath === undefined && audit.sink.type !== 'file') {
+      ctx.issues.push({ path: 'audit.queue.spillPath', message: 'is required with onFull "spill" unless the sink is a file' });
+    }
     const at = cfg['apiTokens'] as Record<string, number>;
     if ((at['defaultLifetimeDays'] as number) > (at['maxLifetimeDays'] as number)) {
       ctx.issues.push({ path: 'apiTokens.defaultLifetimeDays', message: 'must not exceed apiTokens.maxLifetimeDays' });

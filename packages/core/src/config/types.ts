@@ -19,8 +19,13 @@ export interface JwtProviderConfig extends ClaimMapping {
   type: 'jwt';
   /** Exact `iss` value. Tokens are routed to the provider whose issuer matches. */
   issuer: string;
-  /** Accepted `aud` value(s): at least one must be present in the token. */
+  /** Accepted `aud` value(s): at least one must be present in the token (in `audienceClaim`). */
   audience: string | string[];
+  /**
+   * Claim compared with `audience` instead of `aud`. For providers whose access tokens carry no
+   * `aud` but name the client elsewhere: Amazon Cognito (`client_id`). Default `aud`.
+   */
+  audienceClaim?: string;
   /** JWKS URL. Exactly one of jwksUri, discovery, publicKey, certificate, secret. */
   jwksUri?: string;
   /** Fetch `<issuer>/.well-known/openid-configuration` and use its `jwks_uri`. */
@@ -45,26 +50,56 @@ export interface JwtProviderConfig extends ClaimMapping {
   timeoutMs?: number;
 }
 
-/** A provider whose opaque tokens are checked by RFC 7662 introspection. */
+/**
+ * A provider whose opaque tokens are checked by RFC 7662 introspection: restauth POSTs the token
+ * to `introspectionEndpoint`, authenticated as `clientId`, and accepts it when the answer says
+ * `"active": true`.
+ *
+ * @example
+ * const p: IntrospectionProviderConfig = { name: 'corp', type: 'introspection', introspectionEndpoint: 'https://idp/introspect', clientId: 'api', clientSecret: { env: 'INTROSPECTION_SECRET' } };
+ */
 export interface IntrospectionProviderConfig extends ClaimMapping {
   name: string;
   type: 'introspection';
+  /** The RFC 7662 endpoint. Outbound URLs only ever come from configuration. */
   introspectionEndpoint: string;
+  /** The client restauth authenticates as (the resource server's own client at the provider). */
   clientId: string;
-  clientSecret: SecretRef;
-  /** Default `client_secret_basic`. */
-  clientAuth?: 'client_secret_basic' | 'client_secret_post';
-  /** How long an answer is cached (never past the token's `exp`), seconds. Default 60. */
+  /** The client's secret, for `client_secret_basic` and `client_secret_post`. */
+  clientSecret?: SecretRef;
+  /** How restauth authenticates to the endpoint. Default `client_secret_basic`. */
+  clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** PEM private key signing `private_key_jwt` client assertions (RFC 7523). */
+  privateKey?: SecretRef;
+  /** `kid` header of client assertions, when the provider needs it to pick the key. */
+  keyId?: string;
+  /** Algorithm of client assertions. Default from the key: RS256, ES256/384/512 by curve, EdDSA. */
+  assertionAlgorithm?: string;
+  /** `aud` of client assertions. Default the introspection endpoint. */
+  assertionAudience?: string;
+  /** When set, the answer's `aud` must name at least one of these (tokens for other APIs are refused). */
+  audience?: string | string[];
+  /** How long an answer is cached (never past the token's `exp`), seconds. Default 60; 0 turns caching off. */
   cacheTtlSec?: number;
+  /** Timeout of one introspection call, ms. Default 5000. */
   timeoutMs?: number;
 }
 
-/** A provider whose opaque tokens are checked by calling its userinfo (or user) endpoint. */
+/**
+ * A provider whose opaque tokens are checked by calling its userinfo (or "current user")
+ * endpoint with the token: any 2xx JSON object that names a user accepts it.
+ *
+ * @example
+ * const p: UserinfoProviderConfig = { name: 'github', type: 'userinfo', userinfoEndpoint: 'https://api.github.com/user', usernameClaim: 'login' };
+ */
 export interface UserinfoProviderConfig extends ClaimMapping {
   name: string;
   type: 'userinfo';
+  /** GET with `Authorization: Bearer <token>`. Outbound URLs only ever come from configuration. */
   userinfoEndpoint: string;
+  /** How long an answer is cached, seconds. Default 60; 0 turns caching off. */
   cacheTtlSec?: number;
+  /** Timeout of one call, ms. Default 5000. */
   timeoutMs?: number;
 }
 
@@ -154,6 +189,23 @@ export interface AuditConfig {
   retention?: { maxAgeDays?: number; maxEntries?: number };
   /** Fraction of allowed requests written (denies are always written). Default 1. */
   sampleAllowed?: number;
+  /** The in-memory queue in front of the sink. */
+  queue?: AuditQueueConfig;
+}
+
+/**
+ * The `audit.queue` section: how many events may wait for the sink, and what happens beyond.
+ *
+ * @example
+ * const queue: AuditQueueConfig = { maxEvents: 10000, onFull: 'spill', spillPath: './audit.spill' };
+ */
+export interface AuditQueueConfig {
+  /** Default 10 000. */
+  maxEvents?: number;
+  /** `drop-oldest` (default, counted in `auth.auditStats()`) or `spill` to a local file. */
+  onFull?: 'drop-oldest' | 'spill';
+  /** The spill file; default `<sink.path>.spill` for a file sink, else required with `spill`. */
+  spillPath?: string;
 }
 
 /**
@@ -190,9 +242,11 @@ export type ResolvedJwtProvider = Omit<JwtProviderConfig, 'secret' | 'audience' 
   timeoutMs: number;
 };
 /** An introspection provider with defaults applied and secrets resolved. */
-export type ResolvedIntrospectionProvider = Omit<IntrospectionProviderConfig, 'clientSecret'> & {
-  clientSecret: string;
-  clientAuth: 'client_secret_basic' | 'client_secret_post';
+export type ResolvedIntrospectionProvider = Omit<IntrospectionProviderConfig, 'clientSecret' | 'privateKey' | 'audience'> & {
+  clientSecret?: string;
+  privateKey?: string;
+  audience?: string[];
+  clientAuth: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
   usernameClaim: string;
   groupsClaim: string;
   cacheTtlSec: number;
@@ -223,5 +277,9 @@ export interface ResolvedConfig {
   basicAuth: { enabled: boolean };
   policy: Filled<Omit<PolicyConfig, 'rules' | 'trustProxy'>> & { trustProxy: string[] | number; rules: RuleConfig[] };
   rateLimit: Filled<Omit<RateLimitConfig, 'store' | 'burst' | 'exempt'>> & { store: ResolvedStore; burst: number | undefined; exempt: { groups: string[]; clients: string[] } };
-  audit: Filled<Omit<AuditConfig, 'sink' | 'retention'>> & { sink: ResolvedStore; retention: { maxAgeDays: number; maxEntries: number } };
+  audit: Filled<Omit<AuditConfig, 'sink' | 'retention' | 'queue'>> & {
+    sink: ResolvedStore;
+    retention: { maxAgeDays: number; maxEntries: number };
+    queue: { maxEvents: number; onFull: 'drop-oldest' | 'spill'; spillPath?: string };
+  };
 }
