@@ -45,7 +45,7 @@ export async function startApp(target: Target, configFile: string, extraEnv: Rec
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${target.name} did not start within 30 s:\n${out}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${target.name} did not start within 90 s:\n${out}`)), 90_000);
     const check = () => {
       if (/listening on/.test(out)) { clearTimeout(timer); resolve(); }
     };
