@@ -3,6 +3,7 @@ import type { RedisOptions } from 'ioredis';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import type { RedisClient } from './connection.js';
 import { createRedisRateLimitStore } from './rate-limit-store.js';
+import { createRedisApiTokenStore } from './token-store.js';
 
 /**
  * Options of {@link redisPlugin}, shared by every store it builds. The URL and key prefix come
@@ -27,7 +28,9 @@ export interface RedisPluginOptions {
 
 /**
  * Registers the `redis` store type with core: `"rateLimit": {"store": {"type": "redis"}}`
- * then counts every caller across all app instances that share the Redis. The URL is the
+ * then counts every caller across all app instances that share the Redis, and
+ * `"apiTokens": {"store": {"type": "redis"}}` keeps API tokens there (revocations reach every
+ * instance at once through pub/sub). The URL is the
  * entry's `url`, else `REDIS_URL`, else `redis://127.0.0.1:6379`.
  *
  * @example
@@ -48,6 +51,14 @@ export function redisPlugin(options: RedisPluginOptions = {}): RestAuthPlugin {
           throw new ConfigError([{ path: `${ctx.path}.keyPrefix`, message: 'must not contain "{" or "}" (the bucket id is the Redis Cluster hash tag)' }]);
         }
         return createRedisRateLimitStore({ ...shared, url: store.url, keyPrefix: store.keyPrefix });
+      },
+    },
+    apiTokenStores: {
+      redis: (store: ResolvedStore, ctx: PluginContext) => {
+        if (store.keyPrefix !== undefined && /[{}]/.test(store.keyPrefix)) {
+          throw new ConfigError([{ path: `${ctx.path}.keyPrefix`, message: 'must not contain "{" or "}" (the keys carry their own Redis Cluster hash tag)' }]);
+        }
+        return createRedisApiTokenStore({ ...shared, url: store.url, keyPrefix: store.keyPrefix });
       },
     },
   };

@@ -1,0 +1,10 @@
+export { postgresPlugin } from './postgres-plugin.js';
+export type { PostgresPluginOptions } from './postgres-plugin.js';
+export { createPostgresApiTokenStore } from './api-token-store.js';
+export type { PostgresApiTokenStore, PostgresApiTokenStoreOptions } from './api-token-store.js';
+export { createPostgresAuditSink } from './audit-sink.js';
+export type { PostgresAuditSink, PostgresAuditSinkOptions, PostgresAuditRetention, PostgresAuditQuery } from './audit-sink.js';
+export { migrate, migrationSql, DEFAULT_TOKENS_TABLE, DEFAULT_AUDIT_TABLE } from './migrate.js';
+export type { MigrateOptions } from './migrate.js';
+export { DEFAULT_DATABASE_URL } from './connection.js';
+export type { ConnectionOptions } from './connection.js';
