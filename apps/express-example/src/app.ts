@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { restauth, type RestAuth } from '@restauth/express';
 import { describePrincipal } from '@restauth/core';
+import { postgresPlugin } from '@restauth/postgres';
 import { redisPlugin } from '@restauth/redis';
 import { ItemStore } from './items.js';
 
@@ -10,7 +11,7 @@ export function createApp(config: Parameters<typeof restauth>[0]): { app: Expres
   app.disable('x-powered-by');
   const items = new ItemStore();
   // Every plugin is registered, so a config may name `"type": "redis"` stores.
-  const auth = restauth(config, { plugins: [redisPlugin()] });
+  const auth = restauth(config, { plugins: [redisPlugin(), postgresPlugin()] });
 
   app.get('/health', (_req, res) => { res.json({ status: 'ok' }); });
   // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.

@@ -3,6 +3,7 @@ import { restauth, type RestAuthConfig } from '@restauth/fastify';
 import { describePrincipal } from '@restauth/core';
 import { ItemStore } from './items.js';
 import { useExpressLikeJsonBodies } from './json-body.js';
+import { postgresPlugin } from '@restauth/postgres';
 import { redisPlugin } from '@restauth/redis';
 
 const malformed = { error: 'bad_request', message: 'Malformed request' };
@@ -17,7 +18,7 @@ export async function createApp(config: RestAuthConfig | string): Promise<Fastif
   });
   useExpressLikeJsonBodies(app);
   const items = new ItemStore();
-  await app.register(restauth, { config, plugins: [redisPlugin()] });
+  await app.register(restauth, { config, plugins: [redisPlugin(), postgresPlugin()] });
 
   app.get('/health', async () => ({ status: 'ok' }));
   // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.

@@ -4,6 +4,7 @@ import { restauth, type RestAuth } from '@restauth/koa';
 import { describePrincipal } from '@restauth/core';
 import { ItemStore } from './items.js';
 import { readJsonBody } from './json-body.js';
+import { postgresPlugin } from '@restauth/postgres';
 import { redisPlugin } from '@restauth/redis';
 
 declare module 'koa' {
@@ -27,7 +28,7 @@ function decodeParam(raw: string | undefined): void {
 export function createApp(config: Parameters<typeof restauth>[0]): { app: Koa; auth: RestAuth } {
   const app = new Koa();
   const items = new ItemStore();
-  const auth = restauth(config, { plugins: [redisPlugin()] });
+  const auth = restauth(config, { plugins: [redisPlugin(), postgresPlugin()] });
 
   // The same JSON bodies Express's error handler gives; headers already set (rate limits) stay.
   app.use(async (ctx, next) => {

@@ -10,6 +10,7 @@ import { describePrincipal } from '@restauth/core';
 import { Principal, Public, RESTAUTH, RestAuthException, RestAuthModule, type RestAuth, type RestAuthConfig } from '@restauth/nestjs';
 import { BodyErrorInterceptor, useExpressBody, useFastifyBody } from './body.js';
 import { ItemStore } from './items.js';
+import { postgresPlugin } from '@restauth/postgres';
 import { redisPlugin } from '@restauth/redis';
 
 /** The HTTP platforms the example runs on (`PLATFORM`). */
@@ -86,7 +87,7 @@ class AppModule {
   static forRoot(config: RestAuthConfig | RestAuth | string): DynamicModule {
     return {
       module: AppModule,
-      imports: [RestAuthModule.forRoot(config, { plugins: [redisPlugin()] })],
+      imports: [RestAuthModule.forRoot(config, { plugins: [redisPlugin(), postgresPlugin()] })],
       controllers: [AppController],
       providers: [
         ItemStore,

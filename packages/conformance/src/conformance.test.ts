@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BYPASS_ATTEMPTS, CASES, mainConfig, strictConfig, type Case, type ConfigName, type TokenName } from './cases.js';
 import { rawRequest, rawStatus, startApp, writeConfig, type RunningApp } from './process.js';
 import { TARGETS } from './targets.js';
+import { tokenLifeCycle } from './token-life-cycle.js';
 
 let idp: TestIdp;
 const tokens = {} as Record<TokenName, string>;
@@ -96,53 +97,7 @@ describe.each(TARGETS.map((t) => [t.name]))('%s', (name) => {
     }
   });
 
-  it('API token life cycle over HTTP', async () => {
-    const a = app('main');
-    const auth = (t: string) => ({ authorization: `Bearer ${t}` });
-    const created = await send(a, { method: 'POST', path: '/auth/tokens', token: 'alice', body: { name: 'ci', scopes: ['items:read'], expiresInDays: 7 } });
-    expect(created.status).toBe(201);
-    expect(created.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(created.headers.get('cache-control')).toBe('no-store');
-    const c = (await created.json()) as { id: string; token: string; name: string; scopes: string[]; expiresAt: string };
-    expect(Object.keys(c)).toEqual(['id', 'token', 'name', 'scopes', 'expiresAt']);
-    expect(c.token).toMatch(/^rat_[0-9A-Za-z]{65}$/);
-    expect({ name: c.name, scopes: c.scopes }).toEqual({ name: 'ci', scopes: ['items:read'] });
-
-    const principal = { username: 'alice', groups: ['users', 'admins'], scopes: ['items:read'], clientId: null, provider: 'api-token', tokenType: 'api-token' };
-    expect(await (await fetch(a.url + '/api/me', { headers: auth(c.token) })).json()).toEqual(principal);
-    expect(await (await fetch(a.url + '/api/me', { headers: { 'x-api-key': c.token } })).json()).toEqual(principal);
-    const byToken = await fetch(a.url + '/auth/tokens', { method: 'POST', headers: { ...auth(c.token), 'content-type': 'application/json' }, body: '{"name":"nested"}' });
-    expect(byToken.status).toBe(403);
-    expect(await byToken.text()).toBe('{"error":"forbidden","message":"API tokens cannot create tokens"}');
-
-    const list = await send(a, { path: '/auth/tokens', token: 'alice' });
-    const listText = await list.text();
-    expect(list.status).toBe(200);
-    expect(listText).not.toContain(c.token);
-    const listed = (JSON.parse(listText) as { tokens: Record<string, unknown>[] }).tokens.find((t) => t['id'] === c.id);
-    expect(Object.keys(listed ?? {})).toEqual(['id', 'name', 'scopes', 'createdAt', 'expiresAt', 'lastUsedAt']);
-
-    expect((await send(a, { method: 'DELETE', path: `/auth/tokens/${c.id}`, token: 'bob' })).status).toBe(404);
-    const escalate = await send(a, { method: 'POST', path: '/auth/tokens', token: 'bob', body: { name: 'x', scopes: ['admin'] } });
-    expect(escalate.status).toBe(403);
-    expect(await escalate.text()).toBe('{"error":"forbidden","message":"Requested scopes exceed your own: admin"}');
-    const badName = await send(a, { method: 'POST', path: '/auth/tokens', token: 'bob', body: { name: 'x'.repeat(101) } });
-    expect(badName.status).toBe(400);
-    expect(JSON.parse(await badName.text()).error).toBe('invalid_request');
-    const wrongMethod = await send(a, { method: 'PUT', path: '/auth/tokens', token: 'bob', body: {} });
-    expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('GET, POST');
-    expect((await send(a, { method: 'POST', path: '/auth/tokens', body: { name: 'x' } })).status).toBe(401);
-
-    const del = await send(a, { method: 'DELETE', path: `/auth/tokens/${c.id}`, token: 'alice' });
-    expect(del.status).toBe(204);
-    expect(await del.text()).toBe('');
-    const after = await fetch(a.url + '/api/me', { headers: auth(c.token) });
-    expect(after.status).toBe(401);
-    expect(await after.text()).toBe('{"error":"invalid_token","message":"API token has been revoked"}');
-    const typo = c.token.slice(0, 20) + (c.token[20] === 'A' ? 'B' : 'A') + c.token.slice(21);
-    expect(await (await fetch(a.url + '/api/me', { headers: auth(typo) })).text()).toBe('{"error":"invalid_token","message":"API token is malformed"}');
-  });
+  it('API token life cycle over HTTP', () => tokenLifeCycle(app('main'), tokens));
 
   it('junk requests get 4xx and the app still answers', async () => {
     const junk = [
