@@ -25,5 +25,10 @@ describe('npm run demo', () => {
       expect(stdout).toContain(line);
     }
     expect(stdout).toContain('www-authenticate: Bearer realm="restauth-demo"');
+    expect(stdout).toContain('The audit trail of this tour');
+    expect(stdout).toMatch(/DELETE \/api\/items\/1 +403 deny +rule +bob/);
+    expect(stdout).toMatch(/GET +\/api\/items +403 deny +allowGroups +eve/);
+    expect(stdout).toContain('restauth test-token');
+    expect(stdout).toMatch(/deny/i);
   }, 90_000);
 });

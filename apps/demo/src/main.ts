@@ -4,10 +4,11 @@
  * DEMO_EXIT=1 ends after the tour (used by the demo's own test); IDP_PORT and PORT move the ports.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { run as restauthCli } from '@restauth/cli';
 import { startIdp, TEST_USER_GRANT_TYPE } from '@restauth/testing';
 
 const color = process.stdout.isTTY && !process.env['NO_COLOR'];
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
   });
   const config = JSON.parse(readFileSync(join(exampleDir, 'restauth.config.json'), 'utf8'));
   config.providers[0].issuer = idp.issuer;
+  const auditFile = join(tmpdir(), `restauth-demo-${process.pid}-audit.log`);
+  config.audit = { enabled: true, sink: { type: 'file', path: auditFile } };
   const configFile = join(tmpdir(), `restauth-demo-${process.pid}.json`);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
 
@@ -100,6 +103,23 @@ async function main(): Promise<void> {
   await step('10. …and 204 for alice (admins)', 'DELETE', '/api/items/1', 'alice', 204);
   await step('11. A route the app declares public: anonymous is fine', 'GET', '/public/info', undefined, 200);
   await step('12. A tampered token: 401', 'GET', '/api/items', 'tampered', 401);
+
+  // The audit trail of the tour: one JSON line per decision, written off the request path.
+  await new Promise((r) => setTimeout(r, 300));
+  console.log(bold('The audit trail of this tour') + dim(` (${auditFile}, one JSON line per decision; never a token):`));
+  const lines = existsSync(auditFile) ? readFileSync(auditFile, 'utf8').trim().split('\n') : [];
+  for (const line of lines) {
+    const e = JSON.parse(line) as Record<string, unknown>;
+    const who = e['username'] ?? 'anonymous';
+    console.log(`  ${String(e['method']).padEnd(6)} ${String(e['path']).padEnd(16)} ${String(e['status'])} ${String(e['decision']).padEnd(5)} ${String(e['reason']).padEnd(13)} ${who}`);
+  }
+  if (!lines.length) failures++;
+  console.log('');
+
+  console.log(bold('Test a token before you blame the gate:') + dim(` restauth test-token --config <file> --method DELETE --path /api/items/2 <bob's token>`));
+  const verdict = await restauthCli(['test-token', '--config', configFile, '--method', 'DELETE', '--path', '/api/items/2', tokens.bob]);
+  if (verdict !== 1) failures++; // bob is not in admins: the rule denies, exit code 1
+  console.log('');
 
   const tokenCurl = (user: string) =>
     `curl -s -u restauth-test:restauth-test-secret -d grant_type=${TEST_USER_GRANT_TYPE} -d username=${user} -d resource=urn:restauth:audience:api ${idp.tokenEndpoint}`;
