@@ -63,6 +63,7 @@ describe('API token life cycle', () => {
     expect(listed[0]).toMatchObject({ id: created.id, name: 'deploy', lastUsedAt: null });
     await tokens.revoke(alice, created.id);
     expect(await code(tokens.verify(created.token))).toBe('invalid_token: API token has been revoked');
+    expect(await tokens.list(alice)).toEqual([]);
   });
   it('defaults to the creator scopes and the default lifetime', async () => {
     let t = Date.parse('2026-01-01T00:00:00Z');

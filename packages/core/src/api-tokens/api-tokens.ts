@@ -54,7 +54,7 @@ export interface ApiTokenSummary {
  */
 export interface ApiTokens {
   create(creator: Principal, input: unknown): Promise<CreatedApiToken>;
-  /** The caller's own tokens; every token when `all` is set and the caller is an admin. */
+  /** The caller's live tokens (revoked ones are left out); every live token when `all` is set and the caller is an admin. */
   list(caller: Principal, options?: { all?: boolean }): Promise<ApiTokenSummary[]>;
   /** Revokes a token of the caller's (or any, for an admin); `not_found` otherwise. */
   revoke(caller: Principal, id: string): Promise<void>;
@@ -207,7 +207,7 @@ export function createApiTokens(options: ApiTokensOptions): ApiTokens {
       const everyone = all && isAdmin(caller);
       try {
         const records = await store.list(everyone ? {} : { owner: { provider: caller.provider, subject: caller.subject || caller.username } });
-        return records.map((r) => summary(r, everyone));
+        return records.filter((r) => !r.revokedAt).map((r) => summary(r, everyone));
       } catch (cause) {
         throw storeDown(cause);
       }
