@@ -1,9 +1,4 @@
 import { defineConfig } from 'tsup';
+import { build } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/main.ts'],
-  format: ['esm'],
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-});
+export default defineConfig(build({ entry: ['src/main.ts'], format: ['esm'], dts: false }));
