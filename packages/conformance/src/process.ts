@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Target } from './targets.js';
@@ -64,22 +64,4 @@ export async function startApp(target: Target, configFile: string, extraEnv: Rec
       child.kill('SIGTERM');
     }),
   };
-}
-
-/** Sends raw bytes and returns the raw response (for request lines fetch cannot send). */
-export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = new Socket();
-    let data = '';
-    const timer = setTimeout(() => { s.destroy(); reject(new Error('raw request timed out')); }, timeoutMs);
-    s.connect(port, '127.0.0.1', () => s.end(request));
-    s.on('data', (d) => { data += d.toString('latin1'); });
-    s.on('error', (e) => { clearTimeout(timer); data ? resolve(data) : reject(e); });
-    s.on('close', () => { clearTimeout(timer); resolve(data); });
-  });
-}
-
-/** The status code of a raw HTTP response. */
-export function rawStatus(response: string): number {
-  return Number(/^HTTP\/1\.[01] (\d{3})/.exec(response)?.[1] ?? 0);
 }

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createRestAuth, type RestAuthConfig } from '@restauth/core';
 import { jwtPlugin } from '@restauth/jwt';
-import { startIdp, type TestIdp } from '@restauth/testing';
+import { sendRawHttp, startIdp, type TestIdp } from '@restauth/testing';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { requireAuth, restauth, type Principal } from './index.js';
 import { createApi } from './docs-snippet.js';
@@ -142,15 +141,7 @@ describe('@restauth/fastify', () => {
   });
   it('survives junk requests: each gets a 4xx, and the server still answers', async () => {
     const port = Number(new URL(base).port);
-    const raw = (req: string | Buffer) => new Promise<string>((resolve) => {
-      let data = '';
-      const s = new Socket();
-      const timer = setTimeout(() => s.destroy(), 5000);
-      s.connect(port, '127.0.0.1', () => s.end(typeof req === 'string' ? Buffer.from(req, 'latin1') : req));
-      s.on('data', (d) => { data += d.toString('latin1'); });
-      s.on('close', () => { clearTimeout(timer); resolve(data); });
-      s.on('error', () => resolve(data));
-    });
+    const raw = (req: string | Buffer) => sendRawHttp(port, req).then((r) => r.text);
     const end = 'Connection: close\r\n\r\n';
     for (const req of [
       `GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \u00ff\u00fe\r\n${end}`,

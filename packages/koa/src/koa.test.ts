@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import { Socket } from 'node:net';
 import type { Server } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import Koa2 from 'koa2';
 import Router from '@koa/router';
 import { createRestAuth, type Principal } from '@restauth/core';
 import { jwtPlugin } from '@restauth/jwt';
-import { startIdp, type TestIdp } from '@restauth/testing';
+import { sendRawHttp, startIdp, type TestIdp } from '@restauth/testing';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { requireAuth, restauth } from './index.js';
 import { createApi } from './docs-snippet.js';
@@ -30,16 +29,7 @@ const get = (url: string, token?: string, init: RequestInit = {}) =>
 
 /** One raw request over a socket; resolves the status of the answer, or 0 if none came within 5 s. */
 function raw(base: string, request: Buffer | string): Promise<number> {
-  return new Promise((resolve) => {
-    let data = '';
-    const s = new Socket();
-    const timer = setTimeout(() => { s.destroy(); resolve(0); }, 5000);
-    s.connect(Number(new URL(base).port), '127.0.0.1', () => s.end(typeof request === 'string' ? Buffer.from(request, 'latin1') : request));
-    s.on('data', (d) => { data += d.toString('latin1'); });
-    const done = () => { clearTimeout(timer); resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0)); };
-    s.on('close', done);
-    s.on('error', done);
-  });
+  return sendRawHttp(Number(new URL(base).port), request).then((r) => r.status);
 }
 
 beforeAll(async () => {

@@ -1,5 +1,4 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller, Delete, Get, HttpCode, Injectable, Module, Post, type ExecutionContext, type INestApplication, type Type } from '@nestjs/common';
@@ -8,7 +7,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { createRestAuth, type Decision, type RestAuthConfig } from '@restauth/core';
 import { jwtPlugin } from '@restauth/jwt';
-import { startIdp, type TestIdp } from '@restauth/testing';
+import { sendRawHttp, startIdp, type TestIdp } from '@restauth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiModule } from './docs-snippet.js';
 import { Principal, Public, ReadOnly, RequireGroups, RequireScopes, RESTAUTH, RestAuthGuard, RestAuthModule } from './index.js';
@@ -118,15 +117,7 @@ afterAll(async () => {
 });
 
 function raw(base: string, request: string): Promise<string> {
-  return new Promise((resolve) => {
-    let data = '';
-    const s = new Socket();
-    const timer = setTimeout(() => s.destroy(), 5000);
-    s.connect(Number(new URL(base).port), '127.0.0.1', () => s.end(Buffer.from(request, 'latin1')));
-    s.on('data', (d: Buffer) => { data += d.toString('latin1'); });
-    s.on('close', () => { clearTimeout(timer); resolve(data); });
-    s.on('error', () => resolve(data));
-  });
+  return sendRawHttp(Number(new URL(base).port), request).then((r) => r.text);
 }
 
 describe.each<Platform>(['express', 'fastify'])('@restauth/nestjs on %s', (platform) => {

@@ -5,3 +5,5 @@ export type { TestIdp } from './idp.js';
 export type { JwksMode } from './jwks-gate.js';
 export type { StartIdpOptions } from './options.js';
 export { TEST_USER_GRANT_TYPE } from './test-user-grant.js';
+export { sendRawHttp, junkRequests } from './raw-http.js';
+export type { RawHttpResponse } from './raw-http.js';
