@@ -399,10 +399,8 @@ async function queryPostgres(ctx: CommandContext, source: Extract<Source, { kind
   const sink = createPostgresAuditSink({ url: source.url, table: source.table, autoMigrate: false, pruneIntervalMs: 0 });
   let rows: readonly AuditEvent[];
   try {
-    // --until and --reason are not query fields: fetch more and filter here.
-    const wanted = filter.until || filter.reason ? limit * 10 : limit;
     rows = await ctx.out.progress('Querying the audit table…', () =>
-      sink.query({ user: filter.user, since: filter.since, decision: filter.decision, limit: Math.min(wanted, POSTGRES_MAX_LIMIT) }),
+      sink.query({ user: filter.user, since: filter.since, until: filter.until, decision: filter.decision, reason: filter.reason, limit: Math.min(limit, POSTGRES_MAX_LIMIT) }),
     );
   } catch (cause) {
     const code = (cause as { code?: string }).code;
@@ -413,7 +411,7 @@ async function queryPostgres(ctx: CommandContext, source: Extract<Source, { kind
   } finally {
     await sink.close();
   }
-  // --until and --reason are applied here; newest last, like a file.
+  // Newest last, like a file.
   const events = [...rows].filter((e) => matches(e, filter)).sort((a, b) => Date.parse(a.time) - Date.parse(b.time)).slice(-limit);
   finish(ctx.out, events, events.map((e) => JSON.stringify(e)), source.display, limit);
   return EXIT_CODES.ok;
