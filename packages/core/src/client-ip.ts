@@ -55,6 +55,57 @@ function resolved(bytes: IpBytes | undefined): ClientIp {
   return bytes ? { text: formatIp(bytes), bytes } : UNKNOWN;
 }
 
+// Peers and forwarded addresses repeat from request to request, and parsing one is most of the
+// cost of this module: parsed addresses are remembered (bounded; short strings only, so junk in
+// a forwarded header cannot fill memory). The ClientIp objects are shared: never mutate them.
+const MAX_REMEMBERED = 4096;
+const MAX_ADDRESS_LENGTH = 64;
+const remembered = new Map<string, ClientIp>();
+
+function addressOf(text: string): ClientIp {
+  if (text.length > MAX_ADDRESS_LENGTH) return resolved(parseIp(text));
+  let ip = remembered.get(text);
+  if (ip === undefined) {
+    ip = resolved(parseIp(text));
+    if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
+    remembered.set(text, ip);
+  }
+  return ip;
+}
+
+/**
+ * {@link resolveClientIp} for the gate itself: the same answer, but the object (and its bytes)
+ * may be shared with other calls, so it must only be read. Not exported from the package.
+ */
+export function resolveSharedClientIp(
+  headers: IncomingHeaders,
+  remoteAddress: string | undefined,
+  options: ClientIpOptions,
+): ClientIp {
+  const peer = remoteAddress === undefined ? UNKNOWN : addressOf(remoteAddress);
+  if (!peer.bytes) return UNKNOWN;
+  const tp = options.trustProxy;
+  if ('hops' in tp) {
+    if (tp.hops <= 0) return peer;
+    const chain = chainFromHeader(headers, options.header);
+    // chain + peer; the peer is hop 1. The client is `hops` entries left of the app.
+    const idx = chain.length - tp.hops;
+    const entry = chain[Math.max(idx, 0)];
+    if (entry === undefined) return peer;
+    return addressOf(entry);
+  }
+  if (!anyCidrContains(tp.cidrs, peer.bytes)) return peer;
+  const chain = chainFromHeader(headers, options.header);
+  let current = peer;
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const next = addressOf(chain[i] as string);
+    if (!next.bytes) return UNKNOWN;
+    current = next;
+    if (!anyCidrContains(tp.cidrs, next.bytes)) return next;
+  }
+  return current;
+}
+
 /**
  * The client IP: the peer, unless the peer is a trusted proxy; then the right-most address in
  * the header chain that is not a trusted proxy (or, with a hop count, the address that many
@@ -68,26 +119,7 @@ export function resolveClientIp(
   remoteAddress: string | undefined,
   options: ClientIpOptions,
 ): ClientIp {
-  const peer = remoteAddress === undefined ? undefined : parseIp(remoteAddress);
-  if (!peer) return UNKNOWN;
-  const tp = options.trustProxy;
-  if ('hops' in tp) {
-    if (tp.hops <= 0) return resolved(peer);
-    const chain = chainFromHeader(headers, options.header);
-    // chain + peer; the peer is hop 1. The client is `hops` entries left of the app.
-    const idx = chain.length - tp.hops;
-    const entry = chain[Math.max(idx, 0)];
-    if (entry === undefined) return resolved(peer);
-    return resolved(parseIp(entry));
-  }
-  if (!anyCidrContains(tp.cidrs, peer)) return resolved(peer);
-  const chain = chainFromHeader(headers, options.header);
-  let current = peer;
-  for (let i = chain.length - 1; i >= 0; i--) {
-    const next = parseIp(chain[i] as string);
-    if (!next) return UNKNOWN;
-    current = next;
-    if (!anyCidrContains(tp.cidrs, current)) return resolved(current);
-  }
-  return resolved(current);
+  const ip = resolveSharedClientIp(headers, remoteAddress, options);
+  // Callers own what they get: a copy, so nothing they do can reach the shared one.
+  return ip.bytes ? { text: ip.text, bytes: new Uint8Array(ip.bytes) } : UNKNOWN;
 }

@@ -17,6 +17,12 @@ const CLEAN_PATH = /^(?:\/[A-Za-z0-9._~!$&'()*+,=:@-]+)+$/;
 const MAX_DECODE_ROUNDS = 3;
 const ROOT: NormalizedPath = Object.freeze({ loose: Object.freeze([]), strict: Object.freeze([]) });
 
+// The same URLs come again and again: normalised paths are remembered (bounded, short URLs
+// only), frozen because every caller of the same URL gets the same object.
+const MAX_REMEMBERED = 2048;
+const MAX_REMEMBERED_URL = 256;
+const remembered = new Map<string, NormalizedPath>();
+
 /** Splits a request target into its path, dropping query, fragment and absolute-form authority. */
 export function rawPath(url: string): string {
   let path = url;
@@ -82,6 +88,17 @@ function looseSegments(path: string): string[] {
  * normalizePath('/API//items/%2e%2e/admin;x=1?q').loose // ['admin']
  */
 export function normalizePath(url: string): NormalizedPath {
+  if (url.length > MAX_REMEMBERED_URL) return normalize(url);
+  let path = remembered.get(url);
+  if (path === undefined) {
+    path = normalize(url);
+    if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
+    remembered.set(url, path);
+  }
+  return path;
+}
+
+function normalize(url: string): NormalizedPath {
   const raw = rawPath(url);
   if (raw === '/') return ROOT;
   if (CLEAN_PATH.test(raw)) {
@@ -90,8 +107,9 @@ export function normalizePath(url: string): NormalizedPath {
       // A canonical path has nothing to decode, strip or fold: its loose view is the same
       // segments lower-cased (the same array when already lower-case).
       const lower = raw.toLowerCase();
-      return { loose: lower === raw ? segs : lower.slice(1).split('/'), strict: segs };
+      Object.freeze(segs);
+      return Object.freeze({ loose: lower === raw ? segs : Object.freeze(lower.slice(1).split('/')), strict: segs });
     }
   }
-  return { loose: looseSegments(raw), strict: undefined };
+  return Object.freeze({ loose: Object.freeze(looseSegments(raw)), strict: undefined });
 }

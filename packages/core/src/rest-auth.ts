@@ -5,7 +5,7 @@ import { createMemoryApiTokenStore, type ApiTokenStore } from './api-tokens/stor
 import { createFileAuditSink, createMemoryAuditSink, createStdoutAuditSink, type AuditEvent, type AuditQueue, type AuditQueueStats, type AuditSink } from './audit.js';
 import { auditRequestId, auditUserAgent } from './audit/event.js';
 import { createConfiguredAuditQueue } from './audit/configured-queue.js';
-import { resolveClientIp, type ClientIp, type ClientIpOptions } from './client-ip.js';
+import { resolveSharedClientIp, type ClientIp, type ClientIpOptions } from './client-ip.js';
 import { validateConfig, type ValidateOptions } from './config/load.js';
 import type { ResolvedConfig, ResolvedProvider, RestAuthConfig, RuleConfig } from './config/types.js';
 import { extractCredential, type Credential, type ExtractOptions } from './credentials.js';
@@ -99,6 +99,8 @@ export interface RestAuth {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const NO_PATH: NormalizedPath = Object.freeze({ loose: Object.freeze([]), strict: undefined });
 const MAX_CREDENTIAL_LENGTH = 8192;
+const MAX_REMEMBERED_HEADERS = 1024;
+const MAX_REMEMBERED_HEADER = 4096;
 const BRAND = Symbol.for('restauth.instance');
 
 interface CompiledRule {
@@ -267,6 +269,31 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
 
   const PASS = allowDecision('disabled', undefined);
 
+  // Checking a bearer header is a regex over the whole token, and API clients send the same
+  // header on every request: the parsed credential is remembered per header (bounded, bearer
+  // only). Same result, once. The key is the header's last 32 characters (hashing a whole 1 KB
+  // header would cost more than the regex); a hit also needs the whole header to be equal, a
+  // comparison only reached by a header whose unguessable tail already matches.
+  const parsedBearers = new Map<string, { readonly header: string; readonly credential: Credential }>();
+  function credentialOf(request: RequestLike): Credential | undefined {
+    const h = request.headers;
+    const auth = h['authorization'];
+    if (typeof auth !== 'string' || auth.length < 64 || auth.length > MAX_REMEMBERED_HEADER
+      || (extractOptions.apiKeyHeader !== undefined && h[extractOptions.apiKeyHeader] !== undefined)
+      || request.url.includes('access_token=')) {
+      return extractCredential(h, request.url, extractOptions);
+    }
+    const key = auth.slice(-32);
+    const hit = parsedBearers.get(key);
+    if (hit !== undefined && hit.header === auth) return hit.credential;
+    const credential = extractCredential(h, request.url, extractOptions);
+    if (credential?.kind === 'bearer') {
+      if (parsedBearers.size >= MAX_REMEMBERED_HEADERS) parsedBearers.delete(parsedBearers.keys().next().value as string);
+      parsedBearers.set(key, { header: auth, credential: Object.freeze(credential) });
+    }
+    return credential;
+  }
+
   async function verify(credential: Credential, request: RequestLike): Promise<Principal> {
     // A provider that cannot be reached must not lock out the callers of the others: its 503
     // is kept while later strategies are asked, and wins only when none accepts the credential.
@@ -296,7 +323,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       if (by === 'client' && principal.clientId) return 'c:' + principal.clientId;
       if (by !== 'ip') return `p:${principal.provider}:${principal.subject || principal.username}`;
     }
-    return ipKey(ip ?? resolveClientIp(request.headers, request.remoteAddress, clientIpOptions));
+    return ipKey(ip ?? resolveSharedClientIp(request.headers, request.remoteAddress, clientIpOptions));
   }
 
   function ipKey(ip: ClientIp): string {
@@ -348,7 +375,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
     };
 
     // Resolved here only for the IP policy; the rate limiter resolves it if it keys by IP.
-    const ip = ipAllow.length ? resolveClientIp(request.headers, request.remoteAddress, clientIpOptions) : undefined;
+    const ip = ipAllow.length ? resolveSharedClientIp(request.headers, request.remoteAddress, clientIpOptions) : undefined;
     if (ip) {
       if (!ip.bytes || !anyCidrContains(ipAllow, ip.bytes)) {
         const d = policyFail('ip', new RestAuthError('forbidden', 'Client IP address is not allowed'), policyReportOnly);
@@ -369,7 +396,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
 
     let credential: Credential | undefined;
     try {
-      credential = extractCredential(request.headers, request.url, extractOptions);
+      credential = credentialOf(request);
     } catch (err) {
       const e = toRestAuthError(err);
       step?.('credentials', 'fail', e.message);
@@ -474,7 +501,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
     if (!denied && !decision.wouldDeny && config.audit.sampleAllowed < 1 && Math.random() >= config.audit.sampleAllowed) return;
     const p = decision.principal;
     const h = request.headers;
-    const ip = resolveClientIp(h, request.remoteAddress, clientIpOptions).text;
+    const ip = resolveSharedClientIp(h, request.remoteAddress, clientIpOptions).text;
     const event: AuditEvent = {
       time: new Date(started).toISOString(),
       requestId: auditRequestId(h['x-request-id']),

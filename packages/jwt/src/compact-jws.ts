@@ -12,14 +12,20 @@ export interface DecodedJws {
   readonly header: JwsHeader;
   /** The decoded payload JSON, or `undefined` when it is not JSON at all. */
   readonly payload: unknown;
+  /** `header.payload` exactly as received: the bytes the signature covers. */
+  readonly signingInput: string;
+  /** The signature segment, still base64url (may be empty). */
+  readonly signature: string;
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const SIGNATURE = /^[A-Za-z0-9_-]*$/;
+// As jose reads JOSE headers and claims sets: invalid UTF-8 is an error, not U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function decodeJson(segment: string): unknown {
   try {
-    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
   } catch {
     return undefined;
   }
@@ -38,11 +44,14 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
  * refused by the algorithm allow-list rather than passed on).
  */
 export function decodeCompactJws(token: string): DecodedJws | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  const [h, p, s] = parts as [string, string, string];
+  const d1 = token.indexOf('.');
+  const d2 = d1 === -1 ? -1 : token.indexOf('.', d1 + 1);
+  if (d2 === -1 || token.indexOf('.', d2 + 1) !== -1) return undefined;
+  const h = token.slice(0, d1);
+  const p = token.slice(d1 + 1, d2);
+  const s = token.slice(d2 + 1);
   if (!SEGMENT.test(h) || !SEGMENT.test(p) || !SIGNATURE.test(s)) return undefined;
   const header = decodeJson(h);
   if (!isJsonObject(header) || typeof header['alg'] !== 'string') return undefined;
-  return { header: header as JwsHeader, payload: decodeJson(p) };
+  return { header: header as JwsHeader, payload: decodeJson(p), signingInput: token.slice(0, d2), signature: s };
 }

@@ -4,12 +4,23 @@
  * may change it for the others.
  */
 export function deepFreeze<T>(value: T): T {
-  const stack: unknown[] = [value];
-  while (stack.length) {
-    const v = stack.pop();
-    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) continue;
+  if (typeof value !== 'object' || value === null) return value;
+  const stack: object[] = [value];
+  let v: object | undefined;
+  while ((v = stack.pop()) !== undefined) {
     Object.freeze(v);
-    for (const child of Object.values(v)) stack.push(child);
+    // Index and for-in loops: no per-object array of values on the verification path.
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const c: unknown = v[i];
+        if (typeof c === 'object' && c !== null && !Object.isFrozen(c)) stack.push(c);
+      }
+    } else {
+      for (const k in v) {
+        const c: unknown = (v as Record<string, unknown>)[k];
+        if (typeof c === 'object' && c !== null && !Object.isFrozen(c)) stack.push(c);
+      }
+    }
   }
   return value;
 }

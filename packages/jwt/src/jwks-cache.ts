@@ -28,6 +28,11 @@ export interface JwksCache {
    */
   keys(): Promise<readonly JwksKey[]>;
   /**
+   * The keys held right now, without waiting (undefined before the first successful fetch).
+   * Starts the same background refresh as {@link JwksCache.keys} once the TTL is over.
+   */
+  peek(): readonly JwksKey[] | undefined;
+  /**
    * A token names a key the cache lacks (rotation). Refetches unless a fetch ran within the
    * cooldown; joins a fetch already in flight. Resolves true when the caller should look again.
    */
@@ -98,13 +103,19 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     });
   }
 
-  return {
-    async keys() {
+  function peek(): readonly JwksKey[] | undefined {
+    if (keys) {
       const t = now();
-      if (keys) {
-        if (t - fetchedAt >= ttlMs && !inflight && mayRetry(t)) void refresh();
-        return keys;
-      }
+      if (t - fetchedAt >= ttlMs && !inflight && mayRetry(t)) void refresh();
+    }
+    return keys;
+  }
+
+  return {
+    peek,
+    async keys() {
+      if (keys) return peek() as readonly JwksKey[];
+      const t = now();
       if (inflight) await inflight;
       else if (mayRetry(t)) await refresh();
       if (keys) return keys;

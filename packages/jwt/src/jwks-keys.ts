@@ -1,15 +1,17 @@
-import { importJWK, type CryptoKey, type JWK } from 'jose';
+import { KeyObject } from 'node:crypto';
+import { importJWK, type JWK } from 'jose';
 import { isJsonObject } from './compact-jws.js';
 import { keyKindOf, MIN_RSA_BITS, probeAlgorithm, type KeyKind } from './algorithms.js';
+import { verificationKey, type VerificationKey } from './jws-signature.js';
 
-/** A usable verification key from a JWKS, imported by jose once per algorithm on demand. */
+/** A usable verification key from a JWKS, imported once when the JWKS is read. */
 export interface JwksKey {
   readonly kid: string | undefined;
   /** The JWK's own `alg`, when it names one; the key then verifies only that algorithm. */
   readonly alg: string | undefined;
   readonly kind: KeyKind;
-  /** The key as jose needs it for `alg`; rejects when it cannot be imported for it. */
-  importFor(alg: string): Promise<CryptoKey | Uint8Array>;
+  /** One node:crypto KeyObject for every algorithm of its kind. */
+  readonly key: VerificationKey;
 }
 
 /** At most this many keys are kept from one JWKS; real sets hold a handful. */
@@ -81,27 +83,22 @@ export function usablePublicJwk(raw: unknown, algorithms: ReadonlySet<string>): 
   return { jwk, kind };
 }
 
-function jwksKey(jwk: JWK, kind: KeyKind): JwksKey {
-  const imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
-  return {
-    kid: jwk.kid,
-    alg: jwk.alg,
-    kind,
-    importFor(alg) {
-      let p = imported.get(alg);
-      if (!p) {
-        p = importJWK({ ...jwk, alg }, alg);
-        imported.set(alg, p);
-      }
-      return p;
-    },
-  };
+/**
+ * Imports a public JWK once: jose checks it as a JWK for `alg` (points on the curve, sizes...),
+ * then its key becomes the one node:crypto KeyObject every verification with it uses.
+ */
+async function jwksKey(jwk: JWK, kind: KeyKind): Promise<JwksKey> {
+  const alg = jwk.alg ?? probeAlgorithm(kind);
+  const imported = await importJWK({ ...jwk, alg }, alg);
+  const keyObject = imported instanceof Uint8Array ? undefined : KeyObject.from(imported);
+  if (!keyObject) throw new Error('not a public key');
+  return { kid: jwk.kid, alg: jwk.alg, kind, key: verificationKey(keyObject, kind) };
 }
 
 /**
- * The usable keys of a JWKS document, each already imported once by jose (so malformed key
- * material is skipped here, not discovered on a request). Throws when the document is not a
- * JWKS or holds no usable key: a refresh that yields that is a failed refresh.
+ * The usable keys of a JWKS document, each already imported once (so malformed key material is
+ * skipped here, not discovered on a request). Throws when the document is not a JWKS or holds
+ * no usable key: a refresh that yields that is a failed refresh.
  */
 export async function parseJwks(doc: unknown, algorithms: ReadonlySet<string>): Promise<JwksKey[]> {
   if (!isJsonObject(doc) || !Array.isArray(doc['keys'])) throw new Error('response is not a JWK set');
@@ -110,13 +107,11 @@ export async function parseJwks(doc: unknown, algorithms: ReadonlySet<string>): 
     if (keys.length >= MAX_JWKS_KEYS) break;
     const usable = usablePublicJwk(raw, algorithms);
     if (!usable) continue;
-    const key = jwksKey(usable.jwk, usable.kind);
     try {
-      await key.importFor(usable.jwk.alg ?? probeAlgorithm(usable.kind));
+      keys.push(await jwksKey(usable.jwk, usable.kind));
     } catch {
       continue;
     }
-    keys.push(key);
   }
   if (keys.length === 0) throw new Error('JWK set holds no usable signing key');
   return keys;

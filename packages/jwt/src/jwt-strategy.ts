@@ -4,10 +4,11 @@ import { decodeCompactJws, isJsonObject } from './compact-jws.js';
 import { deepFreeze } from './deep-freeze.js';
 import { createJwksCache } from './jwks-cache.js';
 import { jwksKeySource, staticKeySource, type KeySource } from './key-source.js';
-import { DEFAULT_VERIFIED_CACHE_SIZE, type JwtPluginOptions } from './options.js';
-import { createProviderVerifier, type ProviderVerifier } from './provider-verifier.js';
+import { DEFAULT_REJECTED_CACHE_SIZE, DEFAULT_VERIFIED_CACHE_SIZE, type JwtPluginOptions } from './options.js';
+import { createProviderVerifier, type DecodedJwt, type ProviderVerifier, type VerifiedToken } from './provider-verifier.js';
+import { createRejectedCache } from './rejected-cache.js';
 import { importCertificatePem, importPublicKeyPem, importSecret, type StaticKey } from './static-key.js';
-import { invalidToken } from './token-error.js';
+import { invalidToken, isFinalVerdict } from './token-error.js';
 import { createVerifiedCache } from './verified-cache.js';
 
 /** Prefix of restauth's own API tokens, which are never JWTs. */
@@ -92,6 +93,7 @@ export function createJwtStrategy(
   const now = options.now ?? Date.now;
   const fetchFn: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const cache = createVerifiedCache(options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE);
+  const rejected = createRejectedCache(options.rejectedCacheSize ?? DEFAULT_REJECTED_CACHE_SIZE);
   const byIssuer = new Map<string, ProviderVerifier>();
   const issues: ConfigIssue[] = [];
 
@@ -106,36 +108,57 @@ export function createJwtStrategy(
   });
   if (issues.length) throw new ConfigError(issues);
 
+  function admit(token: string, verifier: ProviderVerifier, verified: VerifiedToken): Principal {
+    const provider = verifier.provider;
+    const principal = deepFreeze(principalFromClaims(verified.payload, provider, {
+      provider: provider.name,
+      tokenType: 'jwt',
+      expiresAt: new Date(verified.expiresAtMs),
+    }));
+    cache.set(token, principal, verified.expiresAtMs);
+    return principal;
+  }
+
+  function refuse(token: string, err: unknown, t: number): never {
+    if (isFinalVerdict(err)) rejected.set(token, err, t);
+    throw err;
+  }
+
   return {
     name: 'jwt',
     async verify(credential): Promise<Principal | undefined> {
       if (credential.kind !== 'bearer') return undefined;
       const token = credential.token;
       if (token.startsWith(API_TOKEN_PREFIX)) return undefined;
-      const hit = cache.get(token, now());
+      const t = now();
+      const hit = cache.get(token, t);
       if (hit) return hit;
+      const refused = rejected.get(token, t);
+      if (refused) throw refused;
 
       const jws = decodeCompactJws(token);
       if (!jws) return undefined;
-      if (jws.payload === undefined) throw invalidToken('Token is malformed');
-      if (!isJsonObject(jws.payload)) throw invalidToken('Token payload is not a JSON object');
-      const iss = jws.payload['iss'];
+      const payload = jws.payload;
+      if (payload === undefined) throw invalidToken('Token is malformed');
+      if (!isJsonObject(payload)) throw invalidToken('Token payload is not a JSON object');
+      const iss = payload['iss'];
       // Exact lookup only: an unknown issuer never causes an outbound request.
       const verifier = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
       if (!verifier) throw invalidToken('Token issuer is not accepted');
 
-      const { payload, expiresAtMs } = await verifier.verify(token, jws.header);
-      const provider = verifier.provider;
-      const principal = deepFreeze(principalFromClaims(payload, provider, {
-        provider: provider.name,
-        tokenType: 'jwt',
-        expiresAt: new Date(expiresAtMs),
-      }));
-      cache.set(token, principal, expiresAtMs);
-      return principal;
+      let verified: VerifiedToken | Promise<VerifiedToken>;
+      try {
+        // Synchronous whenever the keys are known: no thread-pool hop, no extra await.
+        verified = verifier.verify(jws as DecodedJwt);
+        if (verified instanceof Promise) verified = await verified;
+      } catch (err) {
+        return refuse(token, err, t);
+      }
+      return admit(token, verifier, verified);
     },
     async close() {
       cache.clear();
+      rejected.clear();
     },
   };
 }

@@ -1,12 +1,11 @@
-import type { CryptoKey } from 'jose';
-import type { KeyObject } from 'node:crypto';
 import { keyKindOf } from './algorithms.js';
 import type { JwksCache } from './jwks-cache.js';
 import type { JwksKey } from './jwks-keys.js';
+import type { VerificationKey } from './jws-signature.js';
 import type { StaticKey } from './static-key.js';
 
-/** A key jose verifies with. */
-export type VerifyKey = CryptoKey | KeyObject | Uint8Array;
+/** Keys that may have signed a token; returned synchronously whenever they are already known. */
+export type Candidates = readonly VerificationKey[] | Promise<readonly VerificationKey[]>;
 
 /**
  * Where a provider's verification keys come from. Keys only ever come from configuration
@@ -14,44 +13,72 @@ export type VerifyKey = CryptoKey | KeyObject | Uint8Array;
  * `jku`, `x5u`, `jwk` or `x5c` headers.
  */
 export interface KeySource {
-  /** Keys that may have signed a token with this `alg` and `kid`; empty when none is known. */
-  candidates(alg: string, kid: string | undefined): Promise<readonly VerifyKey[]>;
+  /**
+   * Keys that may have signed a token with this `alg` and `kid`; empty when none is known.
+   * An array when the answer is at hand (the usual case), a promise when keys must be fetched.
+   */
+  candidates(alg: string, kid: string | undefined): Candidates;
 }
+
+const NONE: readonly VerificationKey[] = Object.freeze([]);
 
 /** The one key of a `publicKey`, `certificate` or `secret` provider; a token's `kid` is not consulted. */
 export function staticKeySource(key: StaticKey): KeySource {
-  const keys: readonly VerifyKey[] = [key.key];
+  const keys: readonly VerificationKey[] = Object.freeze([key.key]);
   return {
-    async candidates(alg) {
-      return keyKindOf(alg) === key.kind ? keys : [];
+    candidates(alg) {
+      return keyKindOf(alg) === key.kind ? keys : NONE;
     },
   };
 }
 
-function select(keys: readonly JwksKey[], alg: string, kid: string | undefined): JwksKey[] {
+function select(keys: readonly JwksKey[], alg: string, kid: string | undefined): VerificationKey[] {
   const kind = keyKindOf(alg);
-  return keys.filter((k) => k.kind === kind && (k.alg === undefined || k.alg === alg) && (kid === undefined || k.kid === kid));
-}
-
-async function imported(keys: readonly JwksKey[], alg: string): Promise<VerifyKey[]> {
-  const out: VerifyKey[] = [];
+  const out: VerificationKey[] = [];
   for (const k of keys) {
-    try {
-      out.push(await k.importFor(alg));
-    } catch {
-      // A key that cannot serve this algorithm is not a candidate.
-    }
+    if (k.kind === kind && (k.alg === undefined || k.alg === alg) && (kid === undefined || k.kid === kid)) out.push(k.key);
   }
   return out;
 }
 
-/** Keys of a JWKS: when none fits the token, one refetch (rate-limited by the cache's cooldown). */
+/**
+ * Keys of a JWKS: when none fits the token, one refetch (rate-limited by the cache's cooldown).
+ * Selections that found keys are remembered per key set (so a request does no filtering); ones
+ * that found none are not, so a flood of made-up `kid`s cannot grow the memo.
+ */
 export function jwksKeySource(cache: JwksCache): KeySource {
+  let memoFor: readonly JwksKey[] | undefined;
+  const memo = new Map<string, readonly VerificationKey[]>();
+
+  function known(keys: readonly JwksKey[], alg: string, kid: string | undefined): readonly VerificationKey[] {
+    if (keys !== memoFor) {
+      memo.clear();
+      memoFor = keys;
+    }
+    const id = kid === undefined ? alg : `${alg} ${kid}`;
+    let found = memo.get(id);
+    if (found === undefined) {
+      found = select(keys, alg, kid);
+      if (found.length === 0) return NONE;
+      memo.set(id, found);
+    }
+    return found;
+  }
+
+  async function fetched(alg: string, kid: string | undefined): Promise<readonly VerificationKey[]> {
+    let found = known(await cache.keys(), alg, kid);
+    if (found.length === 0 && (await cache.refetchForUnknownKey())) found = known(await cache.keys(), alg, kid);
+    return found;
+  }
+
   return {
-    async candidates(alg, kid) {
-      let found = select(await cache.keys(), alg, kid);
-      if (found.length === 0 && (await cache.refetchForUnknownKey())) found = select(await cache.keys(), alg, kid);
-      return imported(found, alg);
+    candidates(alg, kid) {
+      const keys = cache.peek();
+      if (keys) {
+        const found = known(keys, alg, kid);
+        if (found.length) return found;
+      }
+      return fetched(alg, kid);
     },
   };
 }

@@ -11,7 +11,16 @@ export interface JwtPluginOptions {
   now?: () => number;
   /** How many verified tokens are remembered until their `exp`. Default 10000; 0 turns it off. */
   verifiedCacheSize?: number;
+  /**
+   * How many refused tokens are remembered (for 60 s, and at most 2 KiB of token text per entry
+   * on average), so a client replaying a bad token costs no signature check. Only verdicts that
+   * cannot change are kept (bad signature, wrong audience, expired...), never "not yet valid" or
+   * "signing key is unknown". Default 1000; 0 turns it off.
+   */
+  rejectedCacheSize?: number;
 }
 
 /** Default of {@link JwtPluginOptions.verifiedCacheSize}. */
 export const DEFAULT_VERIFIED_CACHE_SIZE = 10000;
+/** Default of {@link JwtPluginOptions.rejectedCacheSize}. */
+export const DEFAULT_REJECTED_CACHE_SIZE = 1000;

@@ -1,23 +1,31 @@
 import type { ResolvedJwtProvider } from '@restauth/core';
-import { jwtVerify, type JWTPayload } from 'jose';
-import type { JwsHeader } from './compact-jws.js';
+import type { DecodedJws } from './compact-jws.js';
+import { verifyJwsSignature, type VerificationKey } from './jws-signature.js';
 import type { KeySource } from './key-source.js';
-import { invalidToken, toTokenError } from './token-error.js';
+import { finalInvalidToken, invalidToken } from './token-error.js';
 
 /** The verified claims of a token, with its `exp` in ms. */
 export interface VerifiedToken {
-  readonly payload: JWTPayload;
+  readonly payload: Readonly<Record<string, unknown>>;
   readonly expiresAtMs: number;
 }
+
+/** A decoded JWS whose payload is already known to be a JSON object. */
+export type DecodedJwt = DecodedJws & { readonly payload: Readonly<Record<string, unknown>> };
 
 /** Verifies tokens of one provider. */
 export interface ProviderVerifier {
   readonly provider: ResolvedJwtProvider;
-  verify(token: string, header: JwsHeader): Promise<VerifiedToken>;
+  /**
+   * Verifies a decoded token: synchronously when its keys are already known (the usual case),
+   * through a promise only when they must be fetched. Throws (or rejects) a RestAuthError.
+   */
+  verify(jws: DecodedJwt): VerifiedToken | Promise<VerifiedToken>;
 }
 
 // Latest instant a JS Date can hold.
 const MAX_DATE_MS = 8.64e15;
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
 /** `typ` compared as RFC 9068 / jose do: case-insensitively, `application/` prefix optional. */
 function normalizeTyp(typ: string): string {
@@ -26,9 +34,13 @@ function normalizeTyp(typ: string): string {
 }
 
 /**
- * Verifies one provider's tokens: header checks first (allowed `alg`, no `crit`, required `typ`)
- * so a token that can never pass costs no key fetch, then jose checks the signature with
- * configured keys only, and `iss`, `aud` (any of), `exp` (required, a number), `nbf`, `iat`.
+ * Verifies one provider's tokens, in this order:
+ * 1. header: an allowed `alg`, no `crit`, the required `typ`, a string `kid` if any, so a token
+ *    that can never pass costs no key lookup;
+ * 2. signature: node:crypto with configured keys only (see `verifyJwsSignature`), trying each
+ *    key that fits `alg` and `kid`;
+ * 3. claims, as jose's `jwtVerify` checks them: `iss` exactly, `aud` (any of), `exp` required and
+ *    a number, `iat` a number if present, `nbf`, with the provider's clock tolerance.
  *
  * @example
  * const verifier = createProviderVerifier(provider, staticKeySource(key), ['RS256'], Date.now);
@@ -43,10 +55,53 @@ export function createProviderVerifier(
   const requireTyp = provider.requireTyp;
   const wantTyp = requireTyp === undefined ? undefined : normalizeTyp(requireTyp);
   const typMessage = requireTyp === undefined ? '' : `Token type must be ${requireTyp.replace(/^application\//i, '')}`;
+  const issuer = provider.issuer;
+  const audiences: readonly string[] = provider.audience;
+  const toleranceSec = provider.clockToleranceSec;
+
+  function audienceAccepted(aud: unknown): boolean {
+    if (typeof aud === 'string') return audiences.includes(aud);
+    if (Array.isArray(aud)) return audiences.some((a) => aud.includes(a));
+    return false;
+  }
+
+  function checkClaims(payload: Readonly<Record<string, unknown>>): VerifiedToken {
+    if (!hasOwn(payload, 'iss') || payload['iss'] !== issuer) throw finalInvalidToken('Token issuer is not accepted');
+    if (!hasOwn(payload, 'aud') || !audienceAccepted(payload['aud'])) throw finalInvalidToken('Token audience is not accepted');
+    if (!hasOwn(payload, 'exp')) throw finalInvalidToken('Token has no valid exp claim');
+    const iat = payload['iat'];
+    if (iat !== undefined && typeof iat !== 'number') throw finalInvalidToken('Token has an invalid iat claim');
+    const t = Math.floor(now() / 1000);
+    const nbf = payload['nbf'];
+    if (nbf !== undefined) {
+      if (typeof nbf !== 'number') throw finalInvalidToken('Token not yet valid');
+      // Time will fix this one: not a final verdict.
+      if (nbf > t + toleranceSec) throw invalidToken('Token not yet valid');
+    }
+    const exp = payload['exp'];
+    if (typeof exp !== 'number') throw finalInvalidToken('Token has no valid exp claim');
+    if (exp <= t - toleranceSec) throw finalInvalidToken('Token expired');
+    const expiresAtMs = exp * 1000;
+    if (!Number.isFinite(expiresAtMs) || expiresAtMs > MAX_DATE_MS) throw finalInvalidToken('Token has no valid exp claim');
+    return { payload, expiresAtMs };
+  }
+
+  function check(jws: DecodedJwt, candidates: readonly VerificationKey[]): VerifiedToken {
+    // A rotation may publish the key later: not a final verdict.
+    if (candidates.length === 0) throw invalidToken('Token signing key is unknown');
+    const alg = jws.header.alg;
+    let verified = false;
+    for (let i = 0; i < candidates.length && !verified; i++) {
+      verified = verifyJwsSignature(alg, candidates[i] as VerificationKey, jws.signingInput, jws.signature);
+    }
+    if (!verified) throw finalInvalidToken('Token signature is invalid');
+    return checkClaims(jws.payload);
+  }
 
   return {
     provider,
-    async verify(token, header) {
+    verify(jws) {
+      const header = jws.header;
       const alg = header.alg;
       if (!allowed.has(alg)) throw invalidToken('Token algorithm is not allowed');
       // restauth understands no JWS extension, so any critical one means "cannot process".
@@ -56,33 +111,9 @@ export function createProviderVerifier(
       }
       const kid = header.kid;
       if (kid !== undefined && typeof kid !== 'string') throw invalidToken('Token is malformed');
-
-      const candidates = await keys.candidates(alg, kid);
-      if (candidates.length === 0) throw invalidToken('Token signing key is unknown');
-      let payload: JWTPayload | undefined;
-      let failure: unknown;
-      for (const key of candidates) {
-        try {
-          ({ payload } = await jwtVerify(token, key, {
-            algorithms: [alg],
-            issuer: provider.issuer,
-            audience: provider.audience,
-            clockTolerance: provider.clockToleranceSec,
-            typ: requireTyp,
-            requiredClaims: ['exp'],
-            currentDate: new Date(now()),
-          }));
-          break;
-        } catch (err) {
-          failure = err;
-          // Without a kid several keys may fit; only a signature mismatch means "try the next".
-          if ((err as { code?: unknown }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') break;
-        }
-      }
-      if (!payload) throw toTokenError(failure, requireTyp?.replace(/^application\//i, ''));
-      const expiresAtMs = (payload.exp as number) * 1000;
-      if (!Number.isFinite(expiresAtMs) || expiresAtMs > MAX_DATE_MS) throw invalidToken('Token has no valid exp claim');
-      return { payload, expiresAtMs };
+      const candidates = keys.candidates(alg, kid);
+      if (candidates instanceof Promise) return candidates.then((c) => check(jws, c));
+      return check(jws, candidates);
     },
   };
 }

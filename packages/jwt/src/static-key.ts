@@ -1,11 +1,12 @@
 import { createPublicKey, createSecretKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { ConfigError } from '@restauth/core';
 import { MIN_RSA_BITS, type KeyKind } from './algorithms.js';
+import { verificationKey, type VerificationKey } from './jws-signature.js';
 
 /** A key given in config, imported once at start-up. */
 export interface StaticKey {
   readonly kind: KeyKind;
-  readonly key: KeyObject;
+  readonly key: VerificationKey;
 }
 
 const CURVES: Readonly<Record<string, KeyKind>> = {
@@ -53,7 +54,8 @@ export function importPublicKeyPem(pem: string, path: string): StaticKey {
   } catch {
     return fail(path, 'is not a valid PEM public key');
   }
-  return { kind: publicKeyKind(key, path), key };
+  const kind = publicKeyKind(key, path);
+  return { kind, key: verificationKey(key, kind) };
 }
 
 /**
@@ -68,12 +70,13 @@ export function importCertificatePem(pem: string, path: string): StaticKey {
   } catch {
     return fail(path, 'is not a valid PEM X.509 certificate');
   }
-  return { kind: publicKeyKind(key, path), key };
+  const kind = publicKeyKind(key, path);
+  return { kind, key: verificationKey(key, kind) };
 }
 
 /** An HMAC key from a shared secret (its UTF-8 bytes; the schema enforces at least 32). */
 export function importSecret(secret: string, path: string): StaticKey {
   const bytes = Buffer.from(secret, 'utf8');
   if (bytes.length < 32) fail(path, 'must be at least 32 bytes');
-  return { kind: 'oct', key: createSecretKey(bytes) };
+  return { kind: 'oct', key: verificationKey(createSecretKey(bytes), 'oct') };
 }

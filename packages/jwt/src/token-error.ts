@@ -1,41 +1,45 @@
-import { isRestAuthError, RestAuthError } from '@restauth/core';
+import { RestAuthError } from '@restauth/core';
 
-/** An `invalid_token` error with a message safe to send to the client. */
-export function invalidToken(message: string, cause?: unknown): RestAuthError {
-  return new RestAuthError('invalid_token', message, cause === undefined ? {} : { cause });
+// Refusals carry fixed messages, and a junk token should cost as little as possible: each
+// distinct refusal is made once, without a stack trace (capturing one costs more than most
+// checks), and shared. The set of messages is fixed by the code and the configuration.
+const shared = new Map<string, RestAuthError>();
+const final = new WeakSet<RestAuthError>();
+
+function refusal(message: string, isFinal: boolean): RestAuthError {
+  const key = isFinal ? `final:${message}` : message;
+  let err = shared.get(key);
+  if (err === undefined) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      err = new RestAuthError('invalid_token', message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    if (isFinal) final.add(err);
+    shared.set(key, err);
+  }
+  return err;
 }
 
-const CLAIM_MESSAGES: Readonly<Record<string, string>> = {
-  exp: 'Token has no valid exp claim',
-  nbf: 'Token not yet valid',
-  iat: 'Token has an invalid iat claim',
-  aud: 'Token audience is not accepted',
-  iss: 'Token issuer is not accepted',
-};
+/** An `invalid_token` error with a message safe to send to the client (never the token). */
+export function invalidToken(message: string): RestAuthError {
+  return refusal(message, false);
+}
 
 /**
- * Turns a jose failure into an `invalid_token` error whose message names the problem and
- * never the token (jose's own message and the claims set stay in `cause`, for logs only).
+ * An `invalid_token` verdict that the same token would get again on every later request (a bad
+ * signature, a wrong audience, an expired token...), reached only after the signature check: the
+ * rejected-token cache remembers these, so a replayed bad token costs no second signature check.
+ * Verdicts that time or a key rotation can change (`nbf`, an unknown key) are plain
+ * {@link invalidToken}s and are never remembered.
  */
-export function toTokenError(err: unknown, requireTyp: string | undefined): RestAuthError {
-  if (isRestAuthError(err)) return err;
-  const e = err as { code?: unknown; claim?: unknown } | null;
-  switch (e?.code) {
-    case 'ERR_JWT_EXPIRED':
-      return invalidToken('Token expired', err);
-    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-      if (e.claim === 'typ') return invalidToken(`Token type must be ${requireTyp ?? 'as configured'}`, err);
-      return invalidToken(CLAIM_MESSAGES[String(e.claim)] ?? 'Token claims are invalid', err);
-    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-      return invalidToken('Token signature is invalid', err);
-    case 'ERR_JOSE_ALG_NOT_ALLOWED':
-      return invalidToken('Token algorithm is not allowed', err);
-    case 'ERR_JOSE_NOT_SUPPORTED':
-      return invalidToken('Token uses an unsupported algorithm or header', err);
-    case 'ERR_JWS_INVALID':
-    case 'ERR_JWT_INVALID':
-      return invalidToken('Token is malformed', err);
-    default:
-      return invalidToken('Token could not be verified', err);
-  }
+export function finalInvalidToken(message: string): RestAuthError {
+  return refusal(message, true);
+}
+
+/** True for an error made by {@link finalInvalidToken}. */
+export function isFinalVerdict(err: unknown): err is RestAuthError {
+  return typeof err === 'object' && err !== null && final.has(err as RestAuthError);
 }
