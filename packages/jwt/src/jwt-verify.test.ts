@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RestAuth } from '@restauth/core';
+import { createRestAuth, type RestAuth } from '@restauth/core';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jwtPlugin } from './jwt-plugin.js';
 import { call, claims, gate, nowSec, provider, rsaKey, selfSignedCertificate, sign, signRaw, signRs256ByHand, startJwksServer, unsigned, type JwksServer, type TestKey } from './test-fixtures.js';
 
 let idp: JwksServer;
@@ -225,5 +226,46 @@ describe('requireTyp (RFC 9068)', () => {
   it.each(['at+jwt', 'AT+JWT', 'application/at+jwt', 'Application/AT+JWT'])('accepts typ %s', async (typ) => {
     const d = await call(strict, await sign(key, claims(idp.issuer), { typ }));
     expect(d.status).toBe(200);
+  });
+});
+
+describe('audienceClaim (Amazon Cognito access tokens: client_id, no aud)', () => {
+  const pool = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123';
+  let cognito: RestAuth;
+  const fetched: string[] = [];
+  beforeAll(() => {
+    // The real preset, with the pool's JWKS URL answered by the local key server.
+    cognito = createRestAuth(
+      { providers: [{ name: 'cognito', preset: 'cognito', userPoolId: 'eu-west-1_AbC123', clientId: ['app-1', 'app-2'] }] },
+      { plugins: [jwtPlugin({ fetch: (url, init) => { fetched.push(String(url)); return fetch(idp.jwksUri, init); } })] },
+    );
+  });
+  const access = (extra: Record<string, unknown>) => {
+    const { aud: _aud, ...rest } = claims(pool, { username: 'alice', 'cognito:groups': ['staff'], token_use: 'access', ...extra });
+    return rest;
+  };
+
+  it('accepts an access token whose client_id is listed, with no aud at all', async () => {
+    const d = await call(cognito, await sign(key, access({ client_id: 'app-2' })));
+    expect(d.status).toBe(200);
+    expect(d.principal).toMatchObject({ username: 'alice', groups: ['staff'], clientId: 'app-2', provider: 'cognito' });
+    expect(fetched).toEqual([`${pool}/.well-known/jwks.json`]);
+  });
+
+  it('refuses a client_id that is not listed', async () => {
+    const d = await call(cognito, await sign(key, access({ client_id: 'someone-else' })));
+    expect(d.status).toBe(401);
+    expect(d.json?.message).toBe('Token audience is not accepted');
+  });
+
+  it('refuses an ID token: its aud names the client, but the configured claim (client_id) is absent', async () => {
+    const d = await call(cognito, await sign(key, { ...access({ token_use: 'id' }), aud: 'app-1' }));
+    expect(d.status).toBe(401);
+    expect(d.json?.message).toBe('Token audience is not accepted');
+  });
+
+  it('refuses a client_id of the wrong type', async () => {
+    const d = await call(cognito, await sign(key, access({ client_id: 42 })));
+    expect(d.json?.message).toBe('Token audience is not accepted');
   });
 });

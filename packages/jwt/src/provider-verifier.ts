@@ -39,8 +39,9 @@ function normalizeTyp(typ: string): string {
  *    that can never pass costs no key lookup;
  * 2. signature: node:crypto with configured keys only (see `verifyJwsSignature`), trying each
  *    key that fits `alg` and `kid`;
- * 3. claims, as jose's `jwtVerify` checks them: `iss` exactly, `aud` (any of), `exp` required and
- *    a number, `iat` a number if present, `nbf`, with the provider's clock tolerance.
+ * 3. claims, as jose's `jwtVerify` checks them: `iss` exactly, `aud` (any of; or the claim the
+ *    provider names in `audienceClaim`), `exp` required and a number, `iat` a number if present,
+ *    `nbf`, with the provider's clock tolerance.
  *
  * @example
  * const verifier = createProviderVerifier(provider, staticKeySource(key), ['RS256'], Date.now);
@@ -57,6 +58,8 @@ export function createProviderVerifier(
   const typMessage = requireTyp === undefined ? '' : `Token type must be ${requireTyp.replace(/^application\//i, '')}`;
   const issuer = provider.issuer;
   const audiences: readonly string[] = provider.audience;
+  // Cognito access tokens carry no `aud`: their app client is in `client_id` (audienceClaim).
+  const audienceClaim = provider.audienceClaim ?? 'aud';
   const toleranceSec = provider.clockToleranceSec;
 
   function audienceAccepted(aud: unknown): boolean {
@@ -67,7 +70,7 @@ export function createProviderVerifier(
 
   function checkClaims(payload: Readonly<Record<string, unknown>>): VerifiedToken {
     if (!hasOwn(payload, 'iss') || payload['iss'] !== issuer) throw finalInvalidToken('Token issuer is not accepted');
-    if (!hasOwn(payload, 'aud') || !audienceAccepted(payload['aud'])) throw finalInvalidToken('Token audience is not accepted');
+    if (!hasOwn(payload, audienceClaim) || !audienceAccepted(payload[audienceClaim])) throw finalInvalidToken('Token audience is not accepted');
     if (!hasOwn(payload, 'exp')) throw finalInvalidToken('Token has no valid exp claim');
     const iat = payload['iat'];
     if (iat !== undefined && typeof iat !== 'number') throw finalInvalidToken('Token has an invalid iat claim');
