@@ -21,7 +21,9 @@ export function jwtPlugin(options: JwtPluginOptions = {}): RestAuthPlugin {
           const i = ctx.config.providers.indexOf(p);
           return i === -1 ? ctx.path : `providers[${i}]`;
         });
-        return createJwtStrategy(jwtProviders, { ...options, paths });
+        // A JWT of an issuer no jwt provider names may still be another provider's to check.
+        const othersMayAccept = ctx.config.providers.some((p) => p.type !== 'jwt');
+        return createJwtStrategy(jwtProviders, { ...options, paths, othersMayAccept });
       },
     },
   };

@@ -1,5 +1,8 @@
-import { validateConfig, type Credential, type ResolvedJwtProvider } from '@restauth/core';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRestAuth, validateConfig, type Credential, type ResolvedJwtProvider } from '@restauth/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { jwtPlugin } from './jwt-plugin.js';
 import { createJwtStrategy } from './jwt-strategy.js';
 import { call, claims, clock, gate, provider, rsaKey, sign, unsigned, type TestKey } from './test-fixtures.js';
 
@@ -99,6 +102,57 @@ describe('routing by issuer', () => {
     const auth = gate([provider({ issuer: ISS_A, publicKey: keyA.publicPem })]);
     const d = await call(auth, unsigned({ alg: 'RS256' }, { ...claims(ISS_A), iss: [ISS_A] }, 'c2ln'));
     expect(d.json?.message).toBe('Token issuer is not accepted');
+  });
+});
+
+describe('a JWT of an issuer no jwt provider names', () => {
+  it('is left to an introspection provider when the config has one (it may introspect its own JWTs)', async () => {
+    const introspected: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('end', () => {
+        const token = new URLSearchParams(body).get('token') ?? '';
+        introspected.push(token);
+        const ours = token.split('.').length === 3 && JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString())?.iss === ISS_B;
+        res.writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(ours ? { active: true, sub: 'u-bob', username: 'bob', iss: ISS_B } : { active: false }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/introspect`;
+      const auth = createRestAuth({
+        providers: [
+          provider({ issuer: ISS_A, publicKey: keyA.publicPem }),
+          { name: 'b', type: 'introspection', introspectionEndpoint: endpoint, clientId: 'api', clientSecret: 'introspection-secret' },
+        ],
+      }, { plugins: [jwtPlugin()] });
+      const fromB = await sign(other, claims(ISS_B));
+      const d = await call(auth, fromB);
+      expect(d.status).toBe(200);
+      expect(d.principal).toMatchObject({ username: 'bob', provider: 'b', tokenType: 'opaque' });
+      expect(introspected).toEqual([fromB]);
+
+      // A token claiming a jwt provider's issuer stays that provider's: never introspected.
+      const forged = await sign(other, claims(ISS_A));
+      expect((await call(auth, forged)).json?.message).toBe('Token signature is invalid');
+      // An issuer nobody accepts: the introspection provider says no, so 401.
+      const stranger = await sign(other, claims('https://c.example.com'));
+      const refused = await call(auth, stranger);
+      expect(refused.status).toBe(401);
+      expect(refused.json?.error).toBe('invalid_token');
+      expect(introspected).toEqual([fromB, stranger]);
+      await auth.close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('is refused outright when every provider is a jwt one', async () => {
+    const auth = gate([provider({ issuer: ISS_A, publicKey: keyA.publicPem })]);
+    expect((await call(auth, await sign(other, claims(ISS_B)))).json).toEqual({ error: 'invalid_token', message: 'Token issuer is not accepted' });
   });
 });
 

@@ -79,8 +79,11 @@ function buildVerifier(
  *
  * A token is this strategy's when it is a bearer token in JWS compact form (so API tokens,
  * opaque tokens and Basic credentials go to the next strategy). It is routed by its unverified
- * `iss` to exactly one provider; an issuer no provider names is refused without any fetch.
- * `paths[i]` is the config path of `providers[i]`, for errors (default `providers[i]`).
+ * `iss` to exactly one provider; an issuer no provider names is refused without any fetch, or,
+ * with `othersMayAccept` (set by `jwtPlugin` when the config also has introspection or
+ * userinfo providers), left to the next strategy: an opaque-token provider may introspect JWTs
+ * of its own issuer. `paths[i]` is the config path of `providers[i]`, for errors (default
+ * `providers[i]`).
  *
  * @example
  * const strategy = createJwtStrategy([provider], { verifiedCacheSize: 1000 });
@@ -88,7 +91,7 @@ function buildVerifier(
  */
 export function createJwtStrategy(
   providers: readonly ResolvedJwtProvider[],
-  options: JwtPluginOptions & { paths?: string[] } = {},
+  options: JwtPluginOptions & { paths?: string[]; othersMayAccept?: boolean } = {},
 ): Strategy {
   const now = options.now ?? Date.now;
   const fetchFn: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -144,7 +147,10 @@ export function createJwtStrategy(
       const iss = payload['iss'];
       // Exact lookup only: an unknown issuer never causes an outbound request.
       const verifier = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
-      if (!verifier) throw invalidToken('Token issuer is not accepted');
+      if (!verifier) {
+        if (options.othersMayAccept) return undefined;
+        throw invalidToken('Token issuer is not accepted');
+      }
 
       let verified: VerifiedToken | Promise<VerifiedToken>;
       try {
