@@ -1,10 +1,11 @@
 // What the HTTP load compares, per framework. `bare` is the ceiling: the same route, no auth.
 
-/** @typedef {{ id: string, label: string, kind: 'bare' | 'restauth' | 'peer', cache?: boolean, credential: 'jwt' | 'api-token' | 'none' }} Variant */
+/** @typedef {{ id: string, label: string, kind: 'bare' | 'floor' | 'restauth' | 'peer', cache?: boolean, credential: 'jwt' | 'api-token' | 'none' }} Variant */
 
 /** The ceiling and restauth's own variants, the same in every framework. @type {Variant[]} */
 const OWN = [
   { id: 'bare', label: 'no auth (ceiling)', kind: 'bare', credential: 'none' },
+  { id: 'empty', label: 'an empty async middleware (the framework\'s price of any auth layer)', kind: 'floor', credential: 'none' },
   { id: 'restauth', label: 'restauth, JWT (RS256, JWKS)', kind: 'restauth', cache: true, credential: 'jwt' },
   { id: 'restauth-nocache', label: 'restauth, JWT, cache off (first-seen cost)', kind: 'restauth', cache: false, credential: 'jwt' },
   { id: 'restauth-apitoken', label: 'restauth, API token (memory store)', kind: 'restauth', credential: 'api-token' },

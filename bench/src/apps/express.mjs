@@ -11,6 +11,10 @@ export async function createApp(variant, idp) {
   switch (variant.id) {
     case 'bare':
       break;
+    case 'empty':
+      // What Express charges for one more middleware that settles a promise, as restauth's does.
+      app.use((_req, _res, next) => { Promise.resolve().then(() => next()); });
+      break;
     case 'restauth':
     case 'restauth-nocache':
     case 'restauth-apitoken': {

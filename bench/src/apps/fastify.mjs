@@ -8,6 +8,10 @@ export async function createApp(variant, idp) {
   switch (variant.id) {
     case 'bare':
       break;
+    case 'empty':
+      // The hook restauth's plugin uses, doing nothing.
+      app.addHook('onRequest', async () => {});
+      break;
     case 'restauth':
     case 'restauth-nocache':
     case 'restauth-apitoken': {

@@ -9,6 +9,9 @@ export async function createApp(variant, idp) {
   switch (variant.id) {
     case 'bare':
       break;
+    case 'empty':
+      app.use(async (_ctx, next) => { await Promise.resolve(); return next(); });
+      break;
     case 'restauth':
     case 'restauth-nocache':
     case 'restauth-apitoken': {

@@ -53,6 +53,10 @@ export async function createApp(variant, idp) {
   switch (variant.id) {
     case 'bare':
       break;
+    case 'empty':
+      // A global guard that awaits nothing, as restauth's guard is registered.
+      metadata.providers.push({ provide: APP_GUARD, useValue: { canActivate: async () => true } });
+      break;
     case 'restauth':
     case 'restauth-nocache':
     case 'restauth-apitoken': {
