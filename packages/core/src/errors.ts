@@ -62,6 +62,20 @@ export class RestAuthError extends Error {
   }
 }
 
+/**
+ * A refusal with a fixed message, made once at start-up and shared by every request it answers:
+ * without a stack trace, which would cost more than the check that refuses. Internal to core.
+ */
+export function fixedRefusal(code: RestAuthErrorCode, message: string): RestAuthError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new RestAuthError(code, message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** One mistake found in a configuration, with the exact path (`providers[0].jwksUri`). */
 export interface ConfigIssue {
   path: string;

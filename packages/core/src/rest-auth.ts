@@ -10,7 +10,7 @@ import { validateConfig, type ValidateOptions } from './config/load.js';
 import type { ResolvedConfig, ResolvedProvider, RestAuthConfig, RuleConfig } from './config/types.js';
 import { extractCredential, type Credential, type ExtractOptions } from './credentials.js';
 import { allowDecision, denyDecision, type Decision, type DecisionReason } from './decision.js';
-import { ConfigError, isRestAuthError, RestAuthError } from './errors.js';
+import { ConfigError, fixedRefusal, isRestAuthError, RestAuthError } from './errors.js';
 import { anyCidrContains, formatIp, isV4, parseCidr, type Cidr } from './ip.js';
 import { opaquePlugin } from './opaque/opaque-plugin.js';
 import { normalizePath, rawPath, type NormalizedPath } from './path.js';
@@ -102,6 +102,14 @@ const MAX_CREDENTIAL_LENGTH = 8192;
 const MAX_REMEMBERED_HEADERS = 1024;
 const MAX_REMEMBERED_HEADER = 4096;
 const BRAND = Symbol.for('restauth.instance');
+
+// The refusals whose message never changes, made once (see fixedRefusal).
+const AUTH_REQUIRED = fixedRefusal('unauthorized', 'Authentication required');
+const NOT_ACCEPTED = fixedRefusal('invalid_token', 'Token not accepted by any configured provider');
+const BAD_BASIC = fixedRefusal('invalid_token', 'Invalid username or password');
+const IP_NOT_ALLOWED = fixedRefusal('forbidden', 'Client IP address is not allowed');
+const NOT_A_MEMBER = fixedRefusal('forbidden', 'Not a member of an allowed group');
+const CLIENT_NOT_ALLOWED = fixedRefusal('forbidden', 'Client is not allowed');
 
 interface CompiledRule {
   readonly pattern: RoutePattern;
@@ -310,8 +318,8 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       if (p) return p;
     }
     if (unavailable) throw unavailable;
-    if (credential.kind === 'basic') throw new RestAuthError('invalid_token', 'Invalid username or password');
-    throw new RestAuthError('invalid_token', 'Token not accepted by any configured provider');
+    if (credential.kind === 'basic') throw BAD_BASIC;
+    throw NOT_ACCEPTED;
   }
 
   function rateLimitKey(principal: Principal | undefined, credential: Credential | undefined, request: RequestLike, ip: ClientIp | undefined): string {
@@ -378,7 +386,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
     const ip = ipAllow.length ? resolveSharedClientIp(request.headers, request.remoteAddress, clientIpOptions) : undefined;
     if (ip) {
       if (!ip.bytes || !anyCidrContains(ipAllow, ip.bytes)) {
-        const d = policyFail('ip', new RestAuthError('forbidden', 'Client IP address is not allowed'), policyReportOnly);
+        const d = policyFail('ip', IP_NOT_ALLOWED, policyReportOnly);
         if (d) return d;
       } else step?.('ip', 'pass', `client IP ${ip.text} is allowed`);
     }
@@ -407,7 +415,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
     if (!credential) {
       if (!anonymousOk) {
         step?.('credentials', 'fail', 'no credentials sent');
-        return denyDecision(realm, 'credentials', new RestAuthError('unauthorized', 'Authentication required'));
+        return denyDecision(realm, 'credentials', AUTH_REQUIRED);
       }
       step?.('credentials', 'skip', 'no credentials; anonymous access to a public route');
     } else {
@@ -422,7 +430,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       step?.('verify', 'pass', `verified by ${principal.provider} as ${principal.username}`);
 
       if (allowGroups.size && !hasAny(principal.groups, allowGroups)) {
-        const d = policyFail('allowGroups', new RestAuthError('forbidden', 'Not a member of an allowed group'), policyReportOnly, principal);
+        const d = policyFail('allowGroups', NOT_A_MEMBER, policyReportOnly, principal);
         if (d) return d;
       } else if (allowGroups.size) step?.('allowGroups', 'pass', 'member of an allowed group');
 
@@ -432,7 +440,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       } else if (readOnlyGroups.size) step?.('readOnly', 'pass', 'not restricted to reads, or a read');
 
       if (allowClients.size && principal.clientId !== undefined && !allowClients.has(principal.clientId)) {
-        const d = policyFail('allowClients', new RestAuthError('forbidden', 'Client is not allowed'), policyReportOnly, principal);
+        const d = policyFail('allowClients', CLIENT_NOT_ALLOWED, policyReportOnly, principal);
         if (d) return d;
       } else if (allowClients.size) step?.('allowClients', 'pass', principal.clientId ? `client ${principal.clientId} is allowed` : 'token names no client');
 
@@ -447,7 +455,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
     if (route && (route.groups?.length || route.scopes?.length)) {
       if (!principal) {
         step?.('route', 'fail', 'route requirements need an authenticated caller');
-        return denyDecision(realm, 'route', new RestAuthError('unauthorized', 'Authentication required'));
+        return denyDecision(realm, 'route', AUTH_REQUIRED);
       }
       const fail = requirementError(principal, route);
       if (fail) {
@@ -536,7 +544,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       return decision;
     },
     authorize(request, principal, requirements) {
-      if (!principal) return denyDecision(realm, 'route', new RestAuthError('unauthorized', 'Authentication required'));
+      if (!principal) return denyDecision(realm, 'route', AUTH_REQUIRED);
       const fail = requirementError(principal, requirements);
       const decision = fail ? denyDecision(realm, 'route', fail, principal) : allowDecision('authenticated', principal);
       if (fail) record(request, decision, audit ? now() : 0);

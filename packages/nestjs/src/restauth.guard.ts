@@ -20,6 +20,12 @@ export interface RestAuthHttpRequest {
   socket?: { remoteAddress?: string | undefined };
 }
 
+/** A route's options for the gate, and the controller's groups when the handler has its own too. */
+interface RouteInfo {
+  readonly options: RouteOptions;
+  readonly classGroups: string[] | undefined;
+}
+
 interface PlatformResponse {
   raw?: unknown;
   header?(name: string, value: string): unknown;
@@ -75,17 +81,20 @@ export class RestAuthGuard implements CanActivate {
     @Inject(Reflector) protected readonly reflector: Reflector,
   ) {}
 
+  // What each route declares never changes: read through the Reflector once per handler and
+  // controller, not on every request.
+  private readonly routes = new WeakMap<object, WeakMap<object, RouteInfo>>();
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return this.canActivateNonHttp(context);
     const http = context.switchToHttp();
     const request = http.getRequest<RestAuthHttpRequest>();
     const requestLike = this.toRequestLike(request);
-    let decision = await this.restauth.authenticate(requestLike, this.getRouteOptions(context));
+    const route = this.routeInfo(context);
+    let decision = await this.restauth.authenticate(requestLike, route.options);
     // Groups on both the controller and the handler must both hold; the gate took the handler's.
-    const classGroups = this.reflector.get<string[] | undefined>(GROUPS_KEY, context.getClass());
-    const handlerGroups = this.reflector.get<string[] | undefined>(GROUPS_KEY, context.getHandler());
-    if (decision.allowed && classGroups?.length && handlerGroups?.length) {
-      const also = this.restauth.authorize(requestLike, decision.principal, { groups: classGroups });
+    if (decision.allowed && route.classGroups) {
+      const also = this.restauth.authorize(requestLike, decision.principal, { groups: route.classGroups });
       if (!also.allowed) decision = { ...also, headers: { ...decision.headers, ...also.headers } };
     }
     this.setHeaders(http.getResponse<PlatformResponse>(), decision.headers);
@@ -94,7 +103,25 @@ export class RestAuthGuard implements CanActivate {
     return true;
   }
 
-  /** What the route declares through `@Public`, `@ReadOnly`, `@RequireGroups`, `@RequireScopes`. */
+  private routeInfo(context: ExecutionContext): RouteInfo {
+    const handler = context.getHandler();
+    const cls = context.getClass();
+    let byClass = this.routes.get(handler);
+    let info = byClass?.get(cls);
+    if (info === undefined) {
+      const classGroups = this.reflector.get<string[] | undefined>(GROUPS_KEY, cls);
+      const handlerGroups = this.reflector.get<string[] | undefined>(GROUPS_KEY, handler);
+      info = { options: Object.freeze(this.getRouteOptions(context)), classGroups: classGroups?.length && handlerGroups?.length ? classGroups : undefined };
+      if (byClass === undefined) this.routes.set(handler, (byClass = new WeakMap()));
+      byClass.set(cls, info);
+    }
+    return info;
+  }
+
+  /**
+   * What the route declares through `@Public`, `@ReadOnly`, `@RequireGroups`, `@RequireScopes`.
+   * Asked once per handler and controller, and remembered: it must depend on the route only.
+   */
   protected getRouteOptions(context: ExecutionContext): RouteOptions {
     const targets = [context.getHandler(), context.getClass()];
     const scopes = this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets);

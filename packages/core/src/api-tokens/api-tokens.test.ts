@@ -4,7 +4,7 @@ import { createRestAuth } from '../rest-auth.js';
 import { PRINCIPALS, staticStrategy } from '../test-strategy.test-helper.js';
 import { createApiTokens } from './api-tokens.js';
 import { readJsonBody } from './body.js';
-import { API_TOKEN_LENGTH, generateApiToken, parseApiToken } from './format.js';
+import { API_TOKEN_LENGTH, generateApiToken, hashApiToken, parseApiToken } from './format.js';
 import { describeApiTokenStore } from './store-contract.test-helper.js';
 import { createMemoryApiTokenStore, type ApiTokenStore } from './store.js';
 
@@ -35,6 +35,11 @@ describe('token format', () => {
     expect(token).toMatch(/^rat_[0-9A-Za-z]+$/);
     expect(token).toHaveLength(API_TOKEN_LENGTH);
     expect(parseApiToken(token)).toBe(id);
+  });
+  it('is stable: a token issued by an earlier version parses and hashes the same', () => {
+    const issued = 'rat_Id0123456789abcdSSSSSSSSSSSecret0123456789ABCDEFGHIJKLMNOPQ3g9HAG';
+    expect(parseApiToken(issued)).toBe('Id0123456789abcd');
+    expect(hashApiToken(issued)).toBe('caec4bb4079536dd0f174abcaf5c128e8363cf7abdd9bc94a42079ee4d13d75a');
   });
   it('rejects a mistyped token by its checksum, without a lookup', () => {
     const { token } = generateApiToken();

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
@@ -12,12 +13,12 @@ const CHECKSUM_LENGTH = 6; // CRC32
 export const API_TOKEN_LENGTH = API_TOKEN_PREFIX.length + ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH;
 const SHAPE = new RegExp(`^${API_TOKEN_PREFIX}[0-9A-Za-z]{${ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH}}$`);
 
-function base62(bytes: Buffer, length: number): string {
-  let n = BigInt('0x' + (bytes.toString('hex') || '0'));
+/** An unsigned 32-bit number in base62, left-padded with zeros (plain arithmetic: it is exact below 2^53). */
+function base62(n: number, length: number): string {
   let out = '';
-  while (n > 0n) {
-    out = ALPHABET[Number(n % 62n)] + out;
-    n /= 62n;
+  while (n > 0) {
+    out = ALPHABET[n % 62] + out;
+    n = Math.floor(n / 62);
   }
   return out.padStart(length, '0');
 }
@@ -35,10 +36,11 @@ function randomBase62(length: number): string {
 }
 
 function checksum(body: string): string {
-  const buf = Buffer.alloc(4);
-  buf.writeUInt32BE(crc32(body));
-  return base62(buf, CHECKSUM_LENGTH);
+  return base62(crc32(body), CHECKSUM_LENGTH);
 }
+
+// Node ≥ 20.12 has a one-shot crypto.hash(), cheaper than a Hash object per call.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
 /** A freshly generated token: show `token` once; store only `hash`. */
 export interface GeneratedToken {
@@ -62,7 +64,7 @@ export function generateApiToken(): GeneratedToken {
 
 /** SHA-256 of the whole token, hex: what stores keep (the token is high-entropy, so no slow hash is needed). */
 export function hashApiToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return oneShotHash ? oneShotHash('sha256', token, 'hex') : createHash('sha256').update(token).digest('hex');
 }
 
 /**
