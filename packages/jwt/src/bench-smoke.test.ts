@@ -32,11 +32,11 @@ beforeAll(async () => {
 afterAll(() => idp.close());
 
 describe('bench smoke', () => {
-  it('every framework has its ceiling, restauth and at least one peer', () => {
+  it('every framework has its ceiling, the empty-middleware floor, restauth and at least one peer', () => {
     const all = modules.variants.selectVariants();
     for (const fw of ['express', 'koa', 'fastify', 'nestjs']) {
       const kinds = new Set(all.filter((v) => v.framework === fw).map((v) => v.kind));
-      expect([...kinds].sort(), fw).toEqual(['bare', 'peer', 'restauth']);
+      expect([...kinds].sort(), fw).toEqual(['bare', 'floor', 'peer', 'restauth']);
     }
   });
 
