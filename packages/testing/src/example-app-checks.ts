@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+
+/** Where an example app listens and the tokens of `alice` (admins, users) and `bob` (users) for it. */
+export interface ExampleAppTarget {
+  readonly baseUrl: string;
+  readonly tokens: { readonly alice: string; readonly bob: string };
+}
+
+/** One named check of the example-app contract; `run` throws (node:assert) when the app breaks it. */
+export interface ExampleAppCheck {
+  readonly name: string;
+  run(target: ExampleAppTarget): Promise<void>;
+}
+
+/**
+ * The config {@link exampleAppChecks} expects: the example-app contract's policy, a 100 per
+ * minute rate limit, and the test IdP as provider `local`.
+ *
+ * @example
+ * const { app } = createApp(exampleAppConfig(idp, 'koa-example'));
+ */
+export function exampleAppConfig(idp: { readonly issuer: string; readonly jwksUri: string }, realm: string) {
+  return {
+    realm,
+    providers: [{ name: 'local', type: 'jwt' as const, issuer: idp.issuer, audience: 'api', jwksUri: idp.jwksUri }],
+    policy: {
+      bypass: ['GET /health'],
+      allowGroups: ['users'],
+      rules: [{ match: 'POST /api/items', scopes: ['items:write'] }, { match: 'DELETE /api/items/*', groups: ['admins'] }],
+    },
+    rateLimit: { enabled: true, limit: 100, windowSec: 60 },
+  };
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const MALFORMED = '{"error":"bad_request","message":"Malformed request"}';
+
+function caller(target: ExampleAppTarget) {
+  const call = (path: string, init: RequestInit & { token?: 'alice' | 'bob' } = {}) =>
+    fetch(target.baseUrl + path, {
+      ...init,
+      headers: { ...(init.token ? { authorization: `Bearer ${target.tokens[init.token]}` } : {}), ...(init.headers as Record<string, string>) },
+    });
+  const postJson = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
+    call('/api/items', { method: 'POST', token: 'alice', body, headers: { 'content-type': 'application/json', ...headers } });
+  return { call, postJson };
+}
+
+/**
+ * The example-app contract (DESIGN.md) as checks an example's own test runs over real HTTP,
+ * against an app configured with {@link exampleAppConfig}, from a fresh item store.
+ *
+ * @example
+ * for (const check of exampleAppChecks()) it(check.name, () => check.run({ baseUrl, tokens: { alice, bob } }));
+ */
+export function exampleAppChecks(): ExampleAppCheck[] {
+  return [
+    {
+      name: 'health, public info and the principal',
+      async run(target) {
+        const { call } = caller(target);
+        const health = await call('/health');
+        assert.equal(health.headers.get('content-type'), JSON_TYPE);
+        assert.equal(await health.text(), '{"status":"ok"}');
+        assert.deepEqual(await (await call('/public/info')).json(), { info: 'public', username: null });
+        assert.deepEqual(await (await call('/public/info', { token: 'bob' })).json(), { info: 'public', username: 'bob' });
+        assert.deepEqual(await (await call('/api/me', { token: 'bob' })).json(), {
+          username: 'bob', groups: ['users'], scopes: ['items:read', 'items:write'], clientId: 'restauth-test', provider: 'local', tokenType: 'jwt',
+        });
+        const anon = await call('/api/items');
+        assert.equal(anon.status, 401);
+        assert.equal(await anon.text(), '{"error":"unauthorized","message":"Authentication required"}');
+      },
+    },
+    {
+      name: 'items: list, add, delete',
+      async run(target) {
+        const { call, postJson } = caller(target);
+        assert.deepEqual(await (await call('/api/items', { token: 'bob' })).json(), [{ id: 1, name: 'first' }, { id: 2, name: 'second' }]);
+        const created = await postJson('{"name":"third"}');
+        assert.equal(created.status, 201);
+        assert.equal(created.headers.get('content-type'), JSON_TYPE);
+        assert.equal(await created.text(), '{"id":3,"name":"third"}');
+        assert.deepEqual(await (await postJson(gzipSync('{"name":"zipped"}'), { 'content-encoding': 'gzip' })).json(), { id: 4, name: 'zipped' });
+        assert.deepEqual(await (await postJson('')).json(), { id: 5, name: 'unnamed' });
+        const plain = await call('/api/items', { method: 'POST', token: 'alice', body: '{"name":"x"}', headers: { 'content-type': 'text/plain' } });
+        assert.deepEqual(await plain.json(), { id: 6, name: 'unnamed' });
+        assert.equal((await call('/api/items/3', { method: 'DELETE', token: 'bob' })).status, 403);
+        const deleted = await call('/api/items/3', { method: 'DELETE', token: 'alice' });
+        assert.equal(deleted.status, 204);
+        assert.equal(deleted.headers.get('content-type'), null);
+        const missing = await call('/api/items/3', { method: 'DELETE', token: 'alice' });
+        assert.equal(missing.status, 404);
+        assert.equal(await missing.text(), '{"error":"not_found","message":"No such item"}');
+      },
+    },
+    {
+      name: 'bad bodies and paths get the contract\'s statuses and body',
+      async run(target) {
+        const { call, postJson } = caller(target);
+        for (const [what, res, status] of [
+          ['broken JSON', await postJson('{"name":'), 400],
+          ['a JSON string', await postJson('"just a string"'), 400],
+          ['17 kB', await postJson(JSON.stringify({ name: 'x'.repeat(17_000) })), 413],
+          ['latin1 charset', await postJson('{"name":"x"}', { 'content-type': 'application/json; charset=latin1' }), 415],
+          ['compress encoding', await postJson('{"name":"x"}', { 'content-encoding': 'compress' }), 415],
+          ['bad percent-encoding', await call('/api/items/%zz', { token: 'alice' }), 400],
+        ] as const) {
+          assert.equal(res.status, status, what);
+          assert.equal(res.headers.get('content-type'), JSON_TYPE, what);
+          assert.equal(await res.text(), MALFORMED, what);
+        }
+        const unknown = await call('/nope', { token: 'bob' });
+        assert.equal(unknown.status, 404);
+        assert.equal(await unknown.text(), '{"error":"not_found","message":"Not found"}');
+        assert.equal((await call('/api/items', { token: 'bob' })).status, 200);
+      },
+    },
+  ];
+}
