@@ -88,6 +88,13 @@ describe.each(TARGETS.map((t) => [t.name]))('%s', (name) => {
     expect(bypass.status).toBe(200);
   });
 
+  it('two Authorization headers are a 400, even when the first holds a valid token', async () => {
+    const res = await sendRawHttp(app('main').port, `GET /api/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tokens.alice}\r\nAuthorization: Bearer junk\r\nConnection: close\r\n\r\n`);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('{"error":"invalid_request","message":"More than one Authorization header"}');
+    expect(res.text).not.toContain('"first"');
+  });
+
   it('anonymous escapes from the public route never reach protected handlers', async () => {
     for (const path of ['/public/../api/items', '/public/%2e%2e/api/items', '/public%2f..%2fapi%2fitems', '/public/info/../../api/items']) {
       const res = await send(app('main'), { path });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractCredential, type ExtractOptions } from './credentials.js';
+import { extractCredential, repeatsAuthorization, type ExtractOptions } from './credentials.js';
 import { RestAuthError } from './errors.js';
 
 const opts: ExtractOptions = { apiKeyHeader: 'x-api-key', basic: true, maxLength: 8192 };
@@ -39,6 +39,13 @@ describe('extractCredential', () => {
   });
   it('400 for repeated headers', () => {
     expect(code(() => extract({ authorization: ['Bearer a', 'Bearer b'] }))).toBe('invalid_request: More than one Authorization header');
+  });
+  it('finds a repeated Authorization header in rawHeaders, in any case, and only there', () => {
+    expect(repeatsAuthorization(['Authorization', 'Bearer a', 'authorization', 'Bearer b'])).toBe(true);
+    expect(repeatsAuthorization(['AUTHORIZATION', 'Bearer a', 'Host', 'x', 'Authorization', ''])).toBe(true);
+    expect(repeatsAuthorization(['Authorization', 'Bearer a', 'Host', 'authorization'])).toBe(false); // a value, not a name
+    expect(repeatsAuthorization(['Authorizations', 'a', 'Authorization', 'b', 'Proxy-Authorization', 'c'])).toBe(false);
+    expect(repeatsAuthorization([])).toBe(false);
   });
   it('400 for a token sent more than one way', () => {
     expect(code(() => extract({ authorization: 'Bearer a' }, '/x?access_token=a'))).toMatch(/^invalid_request: Credentials were sent more than one way/);

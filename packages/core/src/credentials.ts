@@ -25,6 +25,25 @@ function invalid(message: string): RestAuthError {
 }
 
 /**
+ * True when `rawHeaders` (Node's name, value, name, value... list) holds `Authorization` more
+ * than once.
+ *
+ * @example
+ * repeatsAuthorization(['Authorization', 'Bearer a', 'authorization', 'Bearer b']) // true
+ */
+export function repeatsAuthorization(rawHeaders: readonly string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      if (seen) return true;
+      seen = true;
+    }
+  }
+  return false;
+}
+
+/**
  * Finds the request's credential. Returns undefined when none was sent; throws
  * `invalid_request` (400) when one is malformed, oversized, repeated, or sent more than one way.
  * An `access_token` query parameter is never accepted as a credential (tokens in URLs end up in

@@ -15,6 +15,12 @@ export interface RequestLike {
   readonly headers: IncomingHeaders;
   /** The TCP peer address (`socket.remoteAddress`). */
   readonly remoteAddress?: string | undefined;
+  /**
+   * Node's `rawHeaders` (name, value, name, value...), when the adapter has them. Node keeps only
+   * the first of repeated `Authorization` headers in `headers`; with these, core refuses such a
+   * request (400) instead of judging the first while a proxy in front may have used the last.
+   */
+  readonly rawHeaders?: readonly string[] | undefined;
 }
 
 /** Reads one header; an array (a repeated header) joins the way Node joins most headers. */

@@ -167,6 +167,17 @@ describe('wire contract of decisions', () => {
     expect(d.headers['www-authenticate']).toBe('Bearer realm="test", error="invalid_token", error_description="Token expired"');
     expect(JSON.parse(d.body!)).toEqual({ error: 'invalid_token', message: 'Token expired' });
   });
+  it('400 for a repeated Authorization header seen in rawHeaders, even when the first is valid', async () => {
+    // Node keeps only the first in `headers`; a proxy in front may have judged the last.
+    const rawHeaders = ['Host', 'x', 'Authorization', 'Bearer alice', 'AUTHORIZATION', 'Bearer nobody'];
+    const d = await auth.authenticate({ method: 'GET', url: '/api/items', headers: { host: 'x', authorization: 'Bearer alice' }, rawHeaders, remoteAddress: '127.0.0.1' });
+    expect(d.status).toBe(400);
+    expect(JSON.parse(d.body!)).toEqual({ error: 'invalid_request', message: 'More than one Authorization header' });
+    // Again: the parsed-header memo must not let the second request through.
+    expect((await auth.authenticate({ method: 'GET', url: '/api/items', headers: { authorization: 'Bearer alice' }, rawHeaders, remoteAddress: '127.0.0.1' })).status).toBe(400);
+    const once = await auth.authenticate({ method: 'GET', url: '/api/items', headers: { authorization: 'Bearer alice' }, rawHeaders: rawHeaders.slice(0, 4), remoteAddress: '127.0.0.1' });
+    expect(once.status).toBe(200);
+  });
   it('400 invalid_request carries the challenge too', async () => {
     const d = await run({ authorization: 'Bearer a b' });
     expect(d.headers['www-authenticate']).toMatch(/error="invalid_request"/);

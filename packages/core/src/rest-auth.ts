@@ -8,7 +8,7 @@ import { createConfiguredAuditQueue } from './audit/configured-queue.js';
 import { resolveSharedClientIp, type ClientIp, type ClientIpOptions } from './client-ip.js';
 import { validateConfig, type ValidateOptions } from './config/load.js';
 import type { ResolvedConfig, ResolvedProvider, RestAuthConfig, RuleConfig } from './config/types.js';
-import { extractCredential, type Credential, type ExtractOptions } from './credentials.js';
+import { extractCredential, repeatsAuthorization, type Credential, type ExtractOptions } from './credentials.js';
 import { allowDecision, denyDecision, type Decision, type DecisionReason } from './decision.js';
 import { ConfigError, fixedRefusal, isRestAuthError, RestAuthError } from './errors.js';
 import { anyCidrContains, formatIp, isV4, parseCidr, type Cidr } from './ip.js';
@@ -284,6 +284,9 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
   // comparison only reached by a header whose unguessable tail already matches.
   const parsedBearers = new Map<string, { readonly header: string; readonly credential: Credential }>();
   function credentialOf(request: RequestLike): Credential | undefined {
+    if (request.rawHeaders !== undefined && repeatsAuthorization(request.rawHeaders)) {
+      throw new RestAuthError('invalid_request', 'More than one Authorization header');
+    }
     const h = request.headers;
     const auth = h['authorization'];
     if (typeof auth !== 'string' || auth.length < 64 || auth.length > MAX_REMEMBERED_HEADER

@@ -47,7 +47,7 @@ const STATE = Symbol.for('restauth.express.state');
 type WithState = Request & { [STATE]?: RestAuth };
 
 function toRequestLike(req: Request): RequestLike {
-  return { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, remoteAddress: req.socket?.remoteAddress };
+  return { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, remoteAddress: req.socket?.remoteAddress, rawHeaders: req.rawHeaders };
 }
 
 function apply(decision: Decision, req: WithState, res: Response, next: NextFunction, instance: RestAuth | undefined): void {

@@ -86,7 +86,7 @@ function routeOf(request: FastifyRequest): RouteOptions | undefined {
 }
 
 function toRequestLike(request: FastifyRequest): RequestLike {
-  return { method: request.method, url: request.originalUrl, headers: request.raw.headers, remoteAddress: request.raw.socket?.remoteAddress };
+  return { method: request.method, url: request.originalUrl, headers: request.raw.headers, remoteAddress: request.raw.socket?.remoteAddress, rawHeaders: request.raw.rawHeaders };
 }
 
 /** Writes a deny exactly as core built it: status, headers, body bytes (content-type included). */

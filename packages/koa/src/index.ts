@@ -45,7 +45,7 @@ type WithState = Context & { [STATE]?: RestAuth };
 
 function toRequestLike(ctx: Context): RequestLike {
   // originalUrl: the request target as received, not the one a mount or a rewrite left in ctx.url.
-  return { method: ctx.method, url: ctx.originalUrl, headers: ctx.req.headers, remoteAddress: ctx.req.socket?.remoteAddress };
+  return { method: ctx.method, url: ctx.originalUrl, headers: ctx.req.headers, remoteAddress: ctx.req.socket?.remoteAddress, rawHeaders: ctx.req.rawHeaders };
 }
 
 function apply(decision: Decision, ctx: WithState, next: Next, instance: RestAuth | undefined): Promise<unknown> | undefined {

@@ -17,6 +17,7 @@ export interface RestAuthHttpRequest {
   url?: string;
   originalUrl?: string;
   headers?: RequestLike['headers'];
+  rawHeaders?: string[];
   socket?: { remoteAddress?: string | undefined };
 }
 
@@ -41,7 +42,7 @@ interface PlatformResponse {
  */
 export function toRequestLike(request: RestAuthHttpRequest): RequestLike {
   const raw = request.raw ?? request;
-  return { method: raw.method ?? 'GET', url: raw.originalUrl ?? raw.url ?? '/', headers: raw.headers ?? {}, remoteAddress: raw.socket?.remoteAddress };
+  return { method: raw.method ?? 'GET', url: raw.originalUrl ?? raw.url ?? '/', headers: raw.headers ?? {}, remoteAddress: raw.socket?.remoteAddress, rawHeaders: raw.rawHeaders };
 }
 
 /**
