@@ -107,6 +107,18 @@ describe('restauth inspect', () => {
     expect(JSON.parse(r.stdout).attempts[0].reason).toMatch(/refused client "restauth-test"/);
   });
 
+  it('authenticates to the endpoint the way the gate does (client_secret_post here)', async () => {
+    const post = await writeJson(tmp.dir, 'post.json', {
+      providers: [{ name: 'intro', type: 'introspection', introspectionEndpoint: idp.introspectionEndpoint, clientId: 'restauth-test', clientSecret: { env: 'TEST_INTROSPECTION_SECRET' }, clientAuth: 'client_secret_post' }],
+    });
+    const r = await restauth(['inspect', '--config', post, '--json', await idp.opaqueUserToken('bob')], { env: secretEnv() });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'opaque', accepted: true });
+    const wrong = await restauth(['inspect', '--config', post, '--json', await idp.opaqueUserToken('bob')], { env: { TEST_INTROSPECTION_SECRET: 'wrong' } });
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.stdout).attempts[0].reason).toMatch(/refused client "restauth-test"/);
+  });
+
   it('exits 2 for an opaque token without any endpoint to ask', async () => {
     const r = await restauth(['inspect', '--config', jwtConfig, 'opaque-token']);
     expect(r.code).toBe(2);

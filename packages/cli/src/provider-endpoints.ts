@@ -1,13 +1,9 @@
-import { constants, createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
-import type { ResolvedIntrospectionProvider, ResolvedUserinfoProvider } from '@restauth/core';
+import { ConfigError, introspectionRequest, type OutboundRequest, type ResolvedIntrospectionProvider, type ResolvedUserinfoProvider } from '@restauth/core';
 
 /** What one introspection or userinfo endpoint said about a token. */
 export type EndpointAnswer =
   | { readonly ok: true; readonly claims: Record<string, unknown> }
   | { readonly ok: false; readonly reason: string };
-
-// RFC 6749 §2.3.1: client id and secret are form-urlencoded before they go into Basic.
-const formEncode = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
 
 async function call(url: string, init: RequestInit, timeoutMs: number): Promise<Response | string> {
   try {
@@ -32,47 +28,19 @@ async function jsonBody(res: Response): Promise<Record<string, unknown> | string
   return `answered HTTP ${res.status} with something that is not a JSON object`;
 }
 
-const CURVE_ALGS: Readonly<Record<string, string>> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
-
-/** An RFC 7523 client assertion (`private_key_jwt`): iss = sub = client id, 60 s lifetime. */
-function clientAssertion(p: ResolvedIntrospectionProvider): string {
-  const key: KeyObject = createPrivateKey(p.privateKey as string);
-  const alg = p.assertionAlgorithm
-    ?? (key.asymmetricKeyType === 'rsa' ? 'RS256' : key.asymmetricKeyType === 'ed25519' ? 'EdDSA' : CURVE_ALGS[key.asymmetricKeyDetails?.namedCurve ?? '']);
-  if (!alg) throw new Error(`a ${key.asymmetricKeyType ?? 'unknown'} key cannot sign client assertions`);
-  const iat = Math.floor(Date.now() / 1000);
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const input = `${b64({ alg, typ: 'JWT', ...(p.keyId ? { kid: p.keyId } : {}) })}.${b64({ iss: p.clientId, sub: p.clientId, aud: p.assertionAudience ?? p.introspectionEndpoint, jti: randomUUID(), iat, exp: iat + 60 })}`;
-  const digest = alg === 'EdDSA' ? null : `sha${alg.slice(2)}`;
-  const options = alg.startsWith('PS') ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
-    : alg.startsWith('ES') ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
-  return `${input}.${sign(digest, Buffer.from(input), options).toString('base64url')}`;
-}
-
 /**
  * RFC 7662 introspection of `token` with the provider's client credentials
  * (`client_secret_basic`, `client_secret_post` or `private_key_jwt`).
  */
 export async function introspect(p: ResolvedIntrospectionProvider, token: string): Promise<EndpointAnswer> {
-  const body = new URLSearchParams({ token, token_type_hint: 'access_token' });
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-  if (p.clientAuth === 'private_key_jwt') {
-    let assertion: string;
-    try {
-      assertion = clientAssertion(p);
-    } catch (err) {
-      return { ok: false, reason: `cannot sign the client assertion: ${(err as Error).message}` };
-    }
-    body.set('client_id', p.clientId);
-    body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
-    body.set('client_assertion', assertion);
-  } else if (p.clientAuth === 'client_secret_post') {
-    body.set('client_id', p.clientId);
-    body.set('client_secret', p.clientSecret ?? '');
-  } else {
-    headers['authorization'] = 'Basic ' + Buffer.from(`${formEncode(p.clientId)}:${formEncode(p.clientSecret ?? '')}`).toString('base64');
+  // The very request the gate sends (core builds it), so what the CLI shows is what the gate sees.
+  let request: OutboundRequest;
+  try {
+    request = introspectionRequest(p, 'provider')(token);
+  } catch (err) {
+    return { ok: false, reason: `cannot sign the client assertion: ${err instanceof ConfigError ? err.issues.map((i) => i.message).join('; ') : (err as Error).message}` };
   }
-  const res = await call(p.introspectionEndpoint, { method: 'POST', headers, body }, p.timeoutMs);
+  const res = await call(request.url, { method: request.method, headers: request.headers, body: request.body }, p.timeoutMs);
   if (typeof res === 'string') return { ok: false, reason: res };
   if (res.status === 401 || res.status === 403) return { ok: false, reason: `the endpoint refused client "${p.clientId}" (HTTP ${res.status}): check clientId, clientSecret and clientAuth` };
   if (!res.ok) return { ok: false, reason: `HTTP ${res.status}` };

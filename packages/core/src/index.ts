@@ -20,6 +20,8 @@ export type { Strategy, VerifyContext } from './strategy.js';
 export { opaquePlugin, createIntrospectionStrategy, createUserinfoStrategy } from './opaque/opaque-plugin.js';
 export type { OpaqueStrategyContext } from './opaque/opaque-plugin.js';
 export type { OpaqueStrategyOptions } from './opaque/opaque-options.js';
+export { introspectionRequest } from './opaque/introspection.js';
+export type { OutboundRequest } from './opaque/outbound.js';
 export { PRESET_NAMES } from './config/presets.js';
 export type { RestAuthPlugin, PluginContext } from './plugin.js';
 export { allowDecision, denyDecision, challenge } from './decision.js';
