@@ -14,7 +14,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => { server = app.listen(0, '127.0.0.1', () => resolve()); });
   target = {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    tokens: { alice: await idp.userToken('alice'), bob: await idp.userToken('bob') },
+    tokens: { alice: await idp.userToken('alice'), bob: await idp.userToken('bob'), service: await idp.clientToken('service-a') },
   };
 });
 

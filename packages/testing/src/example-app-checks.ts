@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 
-/** Where an example app listens and the tokens of `alice` (admins, users) and `bob` (users) for it. */
+/**
+ * Where an example app listens, and tokens for it from the `@restauth/testing` IdP: `alice`
+ * (admins, users) and `bob` (users) from `userToken`, `service` from the client-credentials grant
+ * (`clientToken('service-a')`: a client, in no group).
+ */
 export interface ExampleAppTarget {
   readonly baseUrl: string;
-  readonly tokens: { readonly alice: string; readonly bob: string };
+  readonly tokens: { readonly alice: string; readonly bob: string; readonly service: string };
 }
 
 /** One named check of the example-app contract; `run` throws (node:assert) when the app breaks it. */
@@ -37,7 +41,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const MALFORMED = '{"error":"bad_request","message":"Malformed request"}';
 
 function caller(target: ExampleAppTarget) {
-  const call = (path: string, init: RequestInit & { token?: 'alice' | 'bob' } = {}) =>
+  const call = (path: string, init: RequestInit & { token?: 'alice' | 'bob' | 'service' } = {}) =>
     fetch(target.baseUrl + path, {
       ...init,
       headers: { ...(init.token ? { authorization: `Bearer ${target.tokens[init.token]}` } : {}), ...(init.headers as Record<string, string>) },
@@ -71,6 +75,16 @@ export function exampleAppChecks(): ExampleAppCheck[] {
         const anon = await call('/api/items');
         assert.equal(anon.status, 401);
         assert.equal(await anon.text(), '{"error":"unauthorized","message":"Authentication required"}');
+      },
+    },
+    {
+      name: 'a client-credentials token is verified, then held to the group policy',
+      async run(target) {
+        const { call } = caller(target);
+        // 403, not 401: the token itself was accepted; the client is in no allowed group.
+        const me = await call('/api/me', { token: 'service' });
+        assert.equal(me.status, 403);
+        assert.equal(await me.text(), '{"error":"forbidden","message":"Not a member of an allowed group"}');
       },
     },
     {
