@@ -1,31 +1,25 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import bodyParser from 'body-parser';
 import type { FastifyInstance } from 'fastify';
 
-/** The same limit as the Express example's `express.json({ limit: '16kb' })`. */
-export const JSON_BODY_LIMIT = 16 * 1024;
-
-function badRequest(message: string, statusCode: number): Error {
-  return Object.assign(new Error(message), { statusCode });
-}
+/** The Express example's own `express.json({ limit: '16kb' })`: body-parser, the same library. */
+const json = bodyParser.json({ limit: '16kb' });
 
 /**
- * Parses bodies the way `express.json()` does, so every example answers alike: only
- * `application/json` is read (strict: an object or array; empty means `{}`; a non-UTF
- * charset is a 415), any other content type is ignored rather than refused.
+ * Reads JSON bodies with body-parser, exactly as the Express example does, so every example
+ * answers alike: only `application/json` is read (strict: an object or array; empty means `{}`;
+ * gzip, deflate or br; a non-UTF charset or another encoding is a 415; over 16 KB a 413), and
+ * any other content type is ignored rather than refused.
  */
 export function useExpressLikeJsonBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: JSON_BODY_LIMIT }, (request, body, done) => {
-    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase() ?? 'utf-8';
-    if (!charset.startsWith('utf-')) return done(badRequest('Unsupported charset', 415), undefined);
-    const text = body as string;
-    if (text.length === 0) return done(null, {});
-    const first = /^[\x20\x09\x0a\x0d]*(.?)/.exec(text)?.[1];
-    if (first !== '{' && first !== '[') return done(badRequest('Malformed JSON', 400), undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(badRequest('Malformed JSON', 400), undefined);
-    }
+  app.addContentTypeParser('application/json', (request, _payload, done) => {
+    // No preParsing hook is registered, so the payload is the request itself, still unread.
+    const req = request.raw as IncomingMessage & { body?: unknown };
+    json(req, {} as ServerResponse, (err?: { status?: number; message?: string }) => {
+      if (err) done(Object.assign(new Error(err.message ?? 'Malformed request'), { statusCode: err.status ?? 400 }), undefined);
+      else done(null, req.body);
+    });
   });
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 }

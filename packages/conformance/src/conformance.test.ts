@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { junkRequests, sendRawHttp, startIdp, type TestIdp } from '@restauth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BYPASS_ATTEMPTS, CASES, mainConfig, strictConfig, type Case, type ConfigName, type TokenName } from './cases.js';
@@ -93,6 +94,21 @@ describe.each(TARGETS.map((t) => [t.name]))('%s', (name) => {
     expect(res.status).toBe(400);
     expect(res.text).toContain('{"error":"invalid_request","message":"More than one Authorization header"}');
     expect(res.text).not.toContain('"first"');
+  });
+
+  it('JSON bodies are read alike: gzip is inflated, an unknown encoding is a 415', async () => {
+    const post = (body: Uint8Array | string, encoding: string) => fetch(`${app('main').url}/api/items`, {
+      method: 'POST', body, headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': 'application/json', 'content-encoding': encoding },
+    });
+    const refused = await post('{"name":"x"}', 'compress');
+    expect(refused.status).toBe(415);
+    expect(await refused.text()).toBe('{"error":"bad_request","message":"Malformed request"}');
+    const zipped = await post(gzipSync('{"name":"zipped"}'), 'gzip');
+    expect(zipped.status).toBe(201);
+    const item = (await zipped.json()) as { id: number; name: string };
+    expect(item.name).toBe('zipped');
+    // Leave the store as the other cases expect it.
+    expect((await send(app('main'), { method: 'DELETE', path: `/api/items/${item.id}`, token: 'alice' })).status).toBe(204);
   });
 
   it('anonymous escapes from the public route never reach protected handlers', async () => {
