@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { exampleAppChecks, exampleAppConfig, startIdp, type ExampleAppTarget, type TestIdp } from '@restauth/testing';
+import { exampleAppChecks, exampleAppConfig, exampleAppTarget, startIdp, type ExampleAppTarget, type TestIdp } from '@restauth/testing';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createApp } from './app.js';
 
@@ -12,10 +12,7 @@ beforeAll(async () => {
   idp = await startIdp({ audience: 'api' });
   const { app } = createApp(exampleAppConfig(idp, 'express-example'));
   await new Promise<void>((resolve) => { server = app.listen(0, '127.0.0.1', () => resolve()); });
-  target = {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    tokens: { alice: await idp.userToken('alice'), bob: await idp.userToken('bob'), service: await idp.clientToken('service-a') },
-  };
+  target = await exampleAppTarget(idp, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { exampleAppChecks, exampleAppConfig, startIdp, type ExampleAppTarget, type TestIdp } from '@restauth/testing';
+import { exampleAppChecks, exampleAppConfig, exampleAppTarget, startIdp, type ExampleAppTarget, type TestIdp } from '@restauth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
 
@@ -10,10 +10,7 @@ let target: ExampleAppTarget;
 beforeAll(async () => {
   idp = await startIdp({ audience: 'api' });
   app = await createApp(exampleAppConfig(idp, 'fastify-example'));
-  target = {
-    baseUrl: await app.listen({ port: 0, host: '127.0.0.1' }),
-    tokens: { alice: await idp.userToken('alice'), bob: await idp.userToken('bob'), service: await idp.clientToken('service-a') },
-  };
+  target = await exampleAppTarget(idp, await app.listen({ port: 0, host: '127.0.0.1' }));
 });
 
 afterAll(async () => {

@@ -1,15 +1,13 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
-import { exampleAppChecks, exampleAppConfig, startIdp, type ExampleAppTarget, type TestIdp } from '@restauth/testing';
+import { exampleAppChecks, exampleAppConfig, exampleAppTarget, startIdp, type ExampleAppTarget, type TestIdp } from '@restauth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type Platform } from './app.js';
 
 let idp: TestIdp;
-let tokens: ExampleAppTarget['tokens'];
 
 beforeAll(async () => {
   idp = await startIdp({ audience: 'api' });
-  tokens = { alice: await idp.userToken('alice'), bob: await idp.userToken('bob'), service: await idp.clientToken('service-a') };
 });
 afterAll(() => idp?.close());
 
@@ -22,7 +20,7 @@ describe.each<Platform>(['express', 'fastify'])('nestjs-example on %s', (platfor
   beforeAll(async () => {
     ({ app } = await createApp(platform, exampleAppConfig(idp, 'nestjs-example')));
     await app.listen(0, '127.0.0.1');
-    target = { baseUrl: (await app.getUrl()).replace('[::1]', '127.0.0.1'), tokens };
+    target = await exampleAppTarget(idp, (await app.getUrl()).replace('[::1]', '127.0.0.1'));
   });
   afterAll(() => app?.close());
 
@@ -31,7 +29,7 @@ describe.each<Platform>(['express', 'fastify'])('nestjs-example on %s', (platfor
 
   it('a bad body is judged only after the gate, as in the Express example', async () => {
     expect((await post('{"name":')).status).toBe(401);
-    const bad = await post('{"name":', tokens.alice);
+    const bad = await post('{"name":', target.tokens.alice);
     expect(bad.status).toBe(400);
     expect(bad.headers.get('ratelimit-limit')).toBe('100');
     expect(await bad.text()).toBe('{"error":"bad_request","message":"Malformed request"}');

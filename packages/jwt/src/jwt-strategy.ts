@@ -145,7 +145,7 @@ export function createJwtStrategy(
       if (payload === undefined) throw invalidToken('Token is malformed');
       if (!isJsonObject(payload)) throw invalidToken('Token payload is not a JSON object');
       const iss = payload['iss'];
-      // Exact lookup only: an unknown issuer never causes an outbound request.
+      // Exact lookup only: no key is ever fetched for an issuer that is not configured.
       const verifier = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
       if (!verifier) {
         if (options.othersMayAccept) return undefined;

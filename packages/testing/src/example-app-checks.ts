@@ -37,6 +37,20 @@ export function exampleAppConfig(idp: { readonly issuer: string; readonly jwksUr
   };
 }
 
+/**
+ * The {@link ExampleAppTarget} of an app listening at `baseUrl`, with fresh tokens from `idp`.
+ *
+ * @example
+ * const target = await exampleAppTarget(idp, 'http://127.0.0.1:3000');
+ */
+export async function exampleAppTarget(
+  idp: { userToken(username: string): Promise<string>; clientToken(clientId: string): Promise<string> },
+  baseUrl: string,
+): Promise<ExampleAppTarget> {
+  const [alice, bob, service] = await Promise.all([idp.userToken('alice'), idp.userToken('bob'), idp.clientToken('service-a')]);
+  return { baseUrl, tokens: { alice, bob, service } };
+}
+
 const JSON_TYPE = 'application/json; charset=utf-8';
 const MALFORMED = '{"error":"bad_request","message":"Malformed request"}';
 

@@ -7,5 +7,5 @@ export type { StartIdpOptions } from './options.js';
 export { TEST_USER_GRANT_TYPE } from './test-user-grant.js';
 export { sendRawHttp, junkRequests } from './raw-http.js';
 export type { RawHttpResponse } from './raw-http.js';
-export { exampleAppChecks, exampleAppConfig } from './example-app-checks.js';
+export { exampleAppChecks, exampleAppConfig, exampleAppTarget } from './example-app-checks.js';
 export type { ExampleAppCheck, ExampleAppTarget } from './example-app-checks.js';
