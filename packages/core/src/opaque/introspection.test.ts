@@ -142,9 +142,31 @@ describe('introspection: refusals', () => {
   });
 
   it.each([
-    ['not JSON', 'text/plain', 'this is not json', /not a JSON object/],
-    ['HTML with 200', 'text/html', '<!doctype html><html><body>Sign in</body></html>', /not a JSON object/],
-    ['a JSON array', 'application/json', '[true]', /not a JSON object/],
+    ['not JSON', 'text/plain', 'this is not json'],
+    ['HTML with 200', 'text/html', '<!doctype html><html><body>Sign in</body></html>'],
+    ['a JSON array', 'application/json', '[true]'],
+    ['a bare string', 'application/json', '"active"'],
+  ])('an answer %s is a provider fault: 503 with Retry-After, nothing cached', async (_n, type, body) => {
+    let junk = true;
+    const s = await server((req, res) => {
+      if (!junk) return json(res, 200, ACTIVE());
+      res.writeHead(200, { 'content-type': type });
+      res.end(body);
+    });
+    const auth = createRestAuth({ providers: [introspection(s.url)] });
+    for (let i = 0; i < 2; i++) {
+      const d = await auth.authenticate(bearer('t'));
+      expect(d.status).toBe(503);
+      expect(d.headers['retry-after']).toBe('5');
+      expect(JSON.parse(d.body!).error).toBe('temporarily_unavailable');
+      expect(String((d.error?.cause as Error).message)).toMatch(/not a JSON object/);
+    }
+    expect(s.seen).toHaveLength(2); // the junk was not remembered
+    junk = false;
+    expect((await auth.authenticate(bearer('t'))).status).toBe(200);
+  });
+
+  it.each([
     ['lacking active', 'application/json', '{"sub":"alice","username":"alice"}', /no boolean "active"/],
     ['active as a string', 'application/json', '{"active":"true","sub":"alice"}', /no boolean "active"/],
     ['exp not a number', 'application/json', '{"active":true,"sub":"a","exp":"soon"}', /"exp" is not a number/],

@@ -17,8 +17,16 @@ function invalidAnswer(reason: string): ProviderVerdict {
   return { kind: 'invalid-answer', reason };
 }
 
+function providerFault(provider: ResolvedIntrospectionProvider, detail: string): RestAuthError {
+  return new RestAuthError('temporarily_unavailable', `Token provider ${provider.name} is unavailable; try again later`, {
+    retryAfterSec: DEFAULT_RETRY_AFTER_SEC,
+    cause: new Error(`${provider.name}: ${detail}`),
+  });
+}
+
 /**
- * Judges an RFC 7662 answer (exported for tests): `active` must be a boolean; `active: false`
+ * Judges an RFC 7662 answer (exported for tests): a non-2xx or a body that is not a JSON object
+ * is a provider fault (503 `temporarily_unavailable`); `active` must be a boolean; `active: false`
  * rejects; an `active` refresh or ID token rejects; with `audience` configured, `aud` must name
  * one of it; `exp`, when present, must be a number and bounds the cache. The username comes
  * from `usernameClaim`, then `sub`, then the client id (client-credentials tokens).
@@ -29,13 +37,13 @@ function invalidAnswer(reason: string): ProviderVerdict {
 export function judgeIntrospection(provider: ResolvedIntrospectionProvider, res: OutboundResponse): ProviderVerdict {
   if (res.status < 200 || res.status > 299) {
     // The endpoint authenticates restauth, not the token: a refusal is our configuration's problem.
-    throw new RestAuthError('temporarily_unavailable', `Token provider ${provider.name} is unavailable; try again later`, {
-      retryAfterSec: DEFAULT_RETRY_AFTER_SEC,
-      cause: new Error(`${provider.name}: introspection answered HTTP ${res.status}; check introspectionEndpoint, clientId and the client credentials`),
-    });
+    throw providerFault(provider, `introspection answered HTTP ${res.status}; check introspectionEndpoint, clientId and the client credentials`);
   }
   const answer = answerObject(res.text);
-  if (!answer) return invalidAnswer('not a JSON object');
+  // RFC 7662 always answers an object, even for a bad token: anything else (a proxy's or a
+  // login page's HTML, text) comes from a broken endpoint, so it says nothing about the token
+  // and is never cached (the throw skips the checker's caches).
+  if (!answer) throw providerFault(provider, 'introspection answered HTTP 200 with a body that is not a JSON object');
   const active = answer['active'];
   if (typeof active !== 'boolean') return invalidAnswer('no boolean "active" member');
   if (!active) return { kind: 'rejected', reason: 'Token is not active' };

@@ -42,11 +42,11 @@ export interface OpaqueStrategyConfig {
  * - a provider that rejects it (`active: false`, HTTP 401...) lets the next one try; when every
  *   one rejects, the strategy returns `undefined` so later strategies may still claim it (core
  *   answers 401 `invalid_token` when none does);
- * - a provider that cannot be asked (unreachable, timeout, 5xx) does not stop the others; if no
- *   later provider accepts, the strategy throws 503 `temporarily_unavailable`, since the
- *   unreachable provider might have accepted the token;
- * - a provider whose answer is not valid (HTML, not JSON, no `active`) does not stop the others
- *   either; if none accepts, 401 `invalid_token` names the broken answer.
+ * - a provider that cannot be asked (unreachable, timeout, 5xx, or an introspection answer that
+ *   is not a JSON object) does not stop the others; if no later provider accepts, the strategy
+ *   throws 503 `temporarily_unavailable`, since the unreachable provider might have accepted the token;
+ * - a provider whose answer is not valid (no `active`, a userinfo page naming no user) does not
+ *   stop the others either; if none accepts, 401 `invalid_token` names the broken answer.
  * Basic credentials, the API-key header, restauth API tokens (`rat_...`) and JWTs of configured
  * `jwt` issuers are never sent to a provider: the strategy returns `undefined` for them.
  *
