@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { call, claims, clock, gate, provider, rsaKey, sign, signRs256ByHand, startJwksServer, type JwksServer, type TestKey } from './test-fixtures.js';
+import { call, claims, clock, gate, lateJwksServer, provider, rsaKey, sign, signRs256ByHand, startJwksServer, type JwksServer, type TestKey } from './test-fixtures.js';
 
 let key: TestKey;
 let key2: TestKey;
@@ -76,7 +76,7 @@ describe('fetching', () => {
 });
 
 describe('when keys cannot be had', () => {
-  it('JWKS down with nothing cached → 503 with Retry-After ≈ cooldown; no refetch within the cooldown', async () => {
+  it('JWKS down with nothing cached → 503 with Retry-After; retried after 0.5, 1, 2, then every 4 s, never more often', async () => {
     const idp = await server();
     idp.mode = 'down';
     const c = clock();
@@ -85,16 +85,67 @@ describe('when keys cannot be had', () => {
     const d = await call(auth, token);
     expect(d.status).toBe(503);
     expect(d.json).toEqual({ error: 'temporarily_unavailable', message: "The token issuer's signing keys are unavailable; try again later" });
-    expect(d.headers['retry-after']).toBe('30');
+    expect(d.headers['retry-after']).toBe('1');
     expect(idp.jwksFetches).toBe(1);
 
-    for (let i = 0; i < 10; i++) expect((await call(auth, token)).status).toBe(503);
-    expect(idp.jwksFetches).toBe(1);
+    let fetches = 1;
+    for (const waitMs of [500, 1000, 2000, 4000, 4000, 4000]) {
+      c.advance(waitMs - 1);
+      for (let i = 0; i < 5; i++) expect((await call(auth, token)).status).toBe(503);
+      expect(idp.jwksFetches).toBe(fetches); // no fetch before the wait is over, however many requests
+      c.advance(1);
+      const r = await call(auth, token);
+      expect(r.status).toBe(503);
+      expect(r.headers['retry-after']).toBe(String(Math.ceil(Math.min(waitMs * 2, 4000) / 1000)));
+      expect(idp.jwksFetches).toBe(++fetches);
+    }
 
     idp.mode = 'ok';
-    c.advance(30_000);
+    c.advance(4000);
     expect((await call(auth, token)).status).toBe(200);
-    expect(idp.jwksFetches).toBe(2);
+    expect(idp.jwksFetches).toBe(fetches + 1);
+  });
+
+  it('real timings: a JWKS down at start (connection refused) is retried within 1 s and used within 5 s of coming back, one fetch at a time', async () => {
+    const late = await lateJwksServer([key.jwk]);
+    const attempts: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const counting: typeof fetch = async (input, init) => {
+      attempts.push(Date.now());
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      try {
+        return await fetch(input, init);
+      } finally {
+        inFlight--;
+      }
+    };
+    try {
+      const auth = gate([provider({ issuer: late.issuer, jwksUri: late.jwksUri })], { fetch: counting });
+      const token = await sign(key, claims(late.issuer));
+      expect((await call(auth, token)).status).toBe(503);
+      const started = Date.now();
+      // Requests keep coming, 20 at a time, while the IdP is away for 0.7 s.
+      let upAt = 0;
+      let okAt = 0;
+      while (!okAt) {
+        if (!upAt && Date.now() - started >= 700) {
+          await late.up();
+          upAt = Date.now();
+        }
+        const batch = await Promise.all(Array.from({ length: 20 }, () => call(auth, token)));
+        expect(batch.every((b) => b.status === 200 || b.status === 503)).toBe(true);
+        if (batch.some((b) => b.status === 200)) okAt = Date.now();
+        else if (Date.now() - started > 10_000) throw new Error('never recovered');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(okAt - upAt).toBeLessThanOrEqual(5000);
+      expect(attempts[1]! - attempts[0]!).toBeLessThanOrEqual(1000); // the first retry
+      expect(maxInFlight).toBe(1);
+      expect(attempts.length).toBeLessThanOrEqual(5); // 0, 0.5, 1.5, 3.5 s (+ the one that worked): no flood
+    } finally {
+      await late.close();
+    }
   });
 
   it('JWKS slow (past timeoutMs) → 503 after the timeout, not after the IdP', async () => {

@@ -17,7 +17,22 @@ export interface JwksCacheOptions {
   readonly cacheTtlSec: number;
   readonly cooldownSec: number;
   readonly timeoutMs: number;
+  /** Retry schedule while no key was ever obtained. Default {@link NO_KEYS_RETRY}. */
+  readonly noKeysRetry?: NoKeysRetry;
 }
+
+/** How soon a provider that holds no key at all is asked again: `firstMs`, doubled after each failure, at most `maxMs`. */
+export interface NoKeysRetry {
+  readonly firstMs: number;
+  readonly maxMs: number;
+}
+
+/**
+ * Retries while no key is held: after 0.5 s, 1 s, 2 s, then every 4 s. A request arriving once
+ * the IdP is back is answered within 4 s plus one fetch, and a down IdP sees at most one fetch
+ * per 4 s from each instance (one in flight, shared by every waiting request).
+ */
+export const NO_KEYS_RETRY: NoKeysRetry = Object.freeze({ firstMs: 500, maxMs: 4000 });
 
 /** The keys of one provider's JWKS, fetched lazily and kept through outages. */
 export interface JwksCache {
@@ -39,13 +54,14 @@ export interface JwksCache {
   refetchForUnknownKey(): Promise<boolean>;
 }
 
-/** Shortest wait before retrying after a failed fetch, so a down IdP is not hammered. */
+/** Shortest wait before retrying a failed refresh while keys are held, so a down IdP is not hammered. */
 const MIN_RETRY_MS = 1000;
 
 /**
  * A JWKS cache for one provider. Every fetch has a timeout; concurrent needs share one fetch;
  * unknown-`kid` refetches happen at most once per cooldown; a failed refresh (down, timeout,
- * junk, no usable key) keeps the keys already held.
+ * junk, no usable key) keeps the keys already held and is retried after the cooldown. While no
+ * key was ever obtained, retries follow the short {@link NO_KEYS_RETRY} back-off instead.
  *
  * @example
  * const cache = createJwksCache({ source: { jwksUri: 'https://idp/jwks' }, algorithms: new Set(['RS256']), fetch, now: Date.now, cacheTtlSec: 600, cooldownSec: 30, timeoutMs: 5000 });
@@ -56,11 +72,15 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const ttlMs = options.cacheTtlSec * 1000;
   const cooldownMs = options.cooldownSec * 1000;
   const retryMs = Math.max(cooldownMs, MIN_RETRY_MS);
+  const noKeys = options.noKeysRetry ?? NO_KEYS_RETRY;
 
   let keys: readonly JwksKey[] | undefined;
   let fetchedAt = 0;
   let attemptedAt: number | undefined;
   let lastFailed = false;
+  // After a failure, no fetch before this time; the no-key back-off grows with each failure.
+  let retryAt = 0;
+  let noKeysWaitMs = 0;
   let inflight: Promise<boolean> | undefined;
   let jwksUri: string | undefined = 'jwksUri' in source ? source.jwksUri : undefined;
 
@@ -73,12 +93,19 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       keys = await parseJwks(doc, algorithms);
       fetchedAt = now();
       lastFailed = false;
+      noKeysWaitMs = 0;
       return true;
     } catch {
       // Keys already held stay in use. A discovered URL is looked up again next time, in
       // case the IdP moved its JWKS.
       if ('discoveryIssuer' in source) jwksUri = undefined;
       lastFailed = true;
+      // Counted from the end of the attempt, so a hung IdP is not asked again the moment it times out.
+      if (keys) retryAt = now() + retryMs;
+      else {
+        noKeysWaitMs = noKeysWaitMs ? Math.min(noKeysWaitMs * 2, noKeys.maxMs) : Math.min(noKeys.firstMs, noKeys.maxMs);
+        retryAt = now() + noKeysWaitMs;
+      }
       return false;
     }
   }
@@ -94,12 +121,12 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   }
 
   function mayRetry(t: number): boolean {
-    return attemptedAt === undefined || t - attemptedAt >= (lastFailed ? retryMs : 0);
+    return !lastFailed || t >= retryAt;
   }
 
   function unavailable(): RestAuthError {
     return new RestAuthError('temporarily_unavailable', 'The token issuer\'s signing keys are unavailable; try again later', {
-      retryAfterSec: Math.max(1, Math.ceil(retryMs / 1000)),
+      retryAfterSec: Math.max(1, Math.ceil((retryAt - now()) / 1000)),
     });
   }
 
@@ -123,7 +150,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     },
     async refetchForUnknownKey() {
       if (inflight) return inflight.then(() => true);
-      if (attemptedAt !== undefined && now() - attemptedAt < (lastFailed ? retryMs : cooldownMs)) return false;
+      if (lastFailed ? !mayRetry(now()) : attemptedAt !== undefined && now() - attemptedAt < cooldownMs) return false;
       return refresh();
     },
   };

@@ -145,6 +145,38 @@ export function provider(fields: Partial<JwtProviderConfig> & { issuer: string }
 }
 
 /** A gate with only the given JWT providers (no rate limit, no audit). */
+/** A JWKS endpoint whose port refuses connections until `up()`: an IdP that is down when the app starts. */
+export interface LateJwksServer {
+  readonly issuer: string;
+  readonly jwksUri: string;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function lateJwksServer(keys: JWK[]): Promise<LateJwksServer> {
+  const server: Server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+  });
+  // Reserve a free port, then leave it closed.
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const issuer = `http://127.0.0.1:${port}`;
+  return {
+    issuer,
+    jwksUri: `${issuer}/jwks`,
+    up: () => new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    }),
+    async close() {
+      if (!server.listening) return;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 export function gate(providers: JwtProviderConfig[], options: JwtPluginOptions = {}): RestAuth {
   return createRestAuth({ providers }, { plugins: [jwtPlugin(options)] });
 }
