@@ -1,42 +1,54 @@
 import { createRestAuth, validateConfig, type ApiTokenStore, type ResolvedConfig, type RestAuth, type RestAuthPlugin } from '@restauth/core';
 import { jwtPlugin } from '@restauth/jwt';
-import { CliError } from './errors.js';
+import { CliError, messageOf } from './errors.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { patchConfig, withConfigErrorsAsync, type LoadedConfig } from './config-file.js';
 import type { ResolvedIo } from './io.js';
 
-/** Store and sink types of the sections that are on (only those are ever built). */
-export function storeTypesInUse(config: ResolvedConfig): Set<string> {
-  const types = new Set<string>();
-  if (config.rateLimit.enabled) types.add(config.rateLimit.store.type);
-  if (config.apiTokens.enabled) types.add(config.apiTokens.store.type);
-  if (config.audit.enabled) types.add(config.audit.sink.type);
+/** The config paths of the stores and sinks of the sections that are on (only those are ever built), by type. */
+export function storesByType(config: ResolvedConfig): Map<string, string[]> {
+  const types = new Map<string, string[]>();
+  const use = (type: string, path: string) => types.set(type, [...(types.get(type) ?? []), path]);
+  if (config.rateLimit.enabled) use(config.rateLimit.store.type, 'rateLimit.store');
+  if (config.apiTokens.enabled) use(config.apiTokens.store.type, 'apiTokens.store');
+  if (config.audit.enabled) use(config.audit.sink.type, 'audit.sink');
   return types;
 }
 
-// Loaded only when a config names them: starting the CLI stays fast and opens no connection.
-export async function importRedis(): Promise<typeof import('@restauth/redis')> {
+/**
+ * Loads `@restauth/redis` or `@restauth/postgres`, optional peers of the CLI: installing the CLI
+ * does not pull `ioredis` or `pg`. Loaded only when a config names them, so starting the CLI
+ * stays fast and opens no connection. A missing package is a setup problem (exit 2) that names
+ * the package to install.
+ */
+export async function loadPeer<T>(name: '@restauth/redis' | '@restauth/postgres', neededBy: readonly string[], load: () => Promise<T>): Promise<T> {
   try {
-    return await import('@restauth/redis');
+    return await load();
   } catch (cause) {
-    throw new CliError(`@restauth/redis could not be loaded: ${(cause as Error).message}`, { exitCode: EXIT_CODES.usage, code: 'config', hint: 'It is installed with @restauth/cli; reinstall the CLI.', cause });
+    const notInstalled = (cause as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((cause as Error).message).includes(`'${name}'`);
+    throw new CliError(notInstalled ? `${neededBy.join(' and ')} ${neededBy.length === 1 ? 'needs' : 'need'} ${name}, which is not installed` : `${name} could not be loaded: ${messageOf(cause)}`, {
+      exitCode: EXIT_CODES.usage,
+      code: 'config',
+      hint: `${notInstalled ? 'Install it' : 'Reinstall it'} beside @restauth/cli: npm install ${name}`,
+      cause,
+    });
   }
 }
 
-export async function importPostgres(): Promise<typeof import('@restauth/postgres')> {
-  try {
-    return await import('@restauth/postgres');
-  } catch (cause) {
-    throw new CliError(`@restauth/postgres could not be loaded: ${(cause as Error).message}`, { exitCode: EXIT_CODES.usage, code: 'config', hint: 'It is installed with @restauth/cli; reinstall the CLI.', cause });
-  }
-}
+/** `@restauth/redis`, for the config paths in `neededBy`. */
+export const importRedis = (neededBy: readonly string[]) => loadPeer('@restauth/redis', neededBy, () => import('@restauth/redis'));
+
+/** `@restauth/postgres`, for the config paths in `neededBy`. */
+export const importPostgres = (neededBy: readonly string[]) => loadPeer('@restauth/postgres', neededBy, () => import('@restauth/postgres'));
 
 /** The plugins a config needs: always JWT, Redis and PostgreSQL when a section that is on uses them. */
 export async function pluginsFor(config: ResolvedConfig): Promise<RestAuthPlugin[]> {
-  const types = storeTypesInUse(config);
+  const types = storesByType(config);
   const plugins: RestAuthPlugin[] = [jwtPlugin()];
-  if (types.has('redis')) plugins.push((await importRedis()).redisPlugin());
-  if (types.has('postgres')) plugins.push((await importPostgres()).postgresPlugin());
+  const redis = types.get('redis');
+  const postgres = types.get('postgres');
+  if (redis) plugins.push((await importRedis(redis)).redisPlugin());
+  if (postgres) plugins.push((await importPostgres(postgres)).postgresPlugin());
   return plugins;
 }
 

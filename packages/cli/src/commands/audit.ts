@@ -394,7 +394,7 @@ async function queryFile(ctx: CommandContext, source: Extract<Source, { kind: 'f
 }
 
 async function queryPostgres(ctx: CommandContext, source: Extract<Source, { kind: 'postgres' }>, filter: Filter, limit: number): Promise<number> {
-  const { createPostgresAuditSink } = await importPostgres();
+  const { createPostgresAuditSink } = await importPostgres(['audit.sink']);
   // Reading never creates the table (autoMigrate) and never prunes.
   const sink = createPostgresAuditSink({ url: source.url, table: source.table, autoMigrate: false, pruneIntervalMs: 0 });
   let rows: readonly AuditEvent[];
