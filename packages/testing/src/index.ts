@@ -9,3 +9,5 @@ export { sendRawHttp, junkRequests } from './raw-http.js';
 export type { RawHttpResponse } from './raw-http.js';
 export { exampleAppChecks, exampleAppConfig, exampleAppTarget } from './example-app-checks.js';
 export type { ExampleAppCheck, ExampleAppTarget } from './example-app-checks.js';
+export { mountTmpfs } from './tmpfs.js';
+export type { MountTmpfsOptions, Tmpfs } from './tmpfs.js';

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, stat, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Stats } from 'node:fs';
 import type { AuditEvent } from './event.js';
@@ -70,6 +70,24 @@ function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
+/** Where the last whole line of a file ends (0 when there is none). */
+async function endOfLastLine(file: string, size: number): Promise<number> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    for (let end = size; end > 0; ) {
+      const start = Math.max(0, end - buf.length);
+      const { bytesRead } = await fh.read(buf, 0, end - start, start);
+      const nl = buf.subarray(0, bytesRead).lastIndexOf(NEWLINE);
+      if (nl !== -1) return start + nl + 1;
+      end = start;
+    }
+    return 0;
+  } finally {
+    await fh.close();
+  }
+}
+
 async function countLines(file: string): Promise<number> {
   let n = 0;
   for await (const chunk of createReadStream(file)) {
@@ -85,6 +103,9 @@ async function countLines(file: string): Promise<number> {
  * shifting to `.2`, `.3`, ... Retention deletes rotated files older than `maxAgeDays` and trims
  * the oldest so that at most `maxEntries` events are kept in all; it runs on an unref'd timer,
  * after each rotation, and when `prune()` is called. One process should own a file.
+ * A write that fails part-way (a full disk) cuts the file back to its last whole line, and the
+ * queue's retry of the same batch continues where it stopped: each event lands once, no line is
+ * torn. A torn last line left by a crash is cut when the file is opened.
  *
  * @example
  * const sink = createFileAuditSink({ path: './logs/audit.log', maxFileBytes: 10 * 1024 * 1024, retention: { maxAgeDays: 30, maxEntries: 100_000 } });
@@ -106,6 +127,9 @@ export function createFileAuditSink(pathOrOptions: string | FileAuditSinkOptions
   let lines = 0;
   let initialised = false;
   let closed = false;
+  // A batch that failed after some of its events were appended (and maybe rotated away): the
+  // queue retries the same batch, whose first `done` events must not be written again.
+  let partial: { events: readonly AuditEvent[]; done: number } | undefined;
   // Every file operation runs in order: rotation renames must not race appends or retention.
   let chain: Promise<unknown> = Promise.resolve();
   function serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -120,22 +144,16 @@ export function createFileAuditSink(pathOrOptions: string | FileAuditSinkOptions
     try {
       const st = await stat(path);
       size = st.size;
-      lines = size ? await countLines(path) : 0;
       if (size) {
-        // A crash mid-line leaves no newline: start on a fresh line, or the next record is unreadable.
-        const fh = await open(path, 'r');
-        try {
-          const last = Buffer.alloc(1);
-          await fh.read(last, 0, 1, size - 1);
-          if (last[0] !== NEWLINE) {
-            await appendFile(path, '\n');
-            size++;
-            lines++;
-          }
-        } finally {
-          await fh.close();
+        // A crash mid-line leaves a torn record that was never acknowledged (the queue delivers
+        // it again): cut it, so that every line stays whole JSON.
+        const whole = await endOfLastLine(path, size);
+        if (whole !== size) {
+          await truncate(path, whole);
+          size = whole;
         }
       }
+      lines = size ? await countLines(path) : 0;
     } catch (err) {
       if (!isMissing(err)) throw err;
       size = 0;
@@ -178,7 +196,16 @@ export function createFileAuditSink(pathOrOptions: string | FileAuditSinkOptions
   }
 
   async function append(text: string, bytes: number, count: number): Promise<void> {
-    await appendFile(path, text, { encoding: 'utf8', mode: 0o600 });
+    try {
+      await appendFile(path, text, { encoding: 'utf8', mode: 0o600 });
+    } catch (err) {
+      // A full disk (ENOSPC) or a failing device can leave part of the text written: cut the
+      // file back to its last whole line, so the retry writes each event once and no torn line stays.
+      await truncate(path, size).catch((cutErr: unknown) => {
+        if (!isMissing(cutErr)) initialised = false; // re-read the file's true end before the next write
+      });
+      throw err;
+    }
     size += bytes;
     lines += count;
   }
@@ -243,27 +270,37 @@ export function createFileAuditSink(pathOrOptions: string | FileAuditSinkOptions
       return serial(async () => {
         if (closed) throw new Error('audit file sink is closed');
         await init(true);
+        const skip = partial?.events === events ? partial.done : 0;
+        partial = undefined;
+        let done = skip;
         let chunk = '';
         let bytes = 0;
         let count = 0;
         let rotated = false;
-        for (const e of events) {
-          const line = JSON.stringify(e) + '\n';
-          const n = Buffer.byteLength(line);
-          if (size + bytes > 0 && (size + bytes + n > maxFileBytes || lines + count >= maxEntries)) {
-            if (count) await append(chunk, bytes, count);
-            chunk = '';
-            bytes = 0;
-            count = 0;
-            await rotate();
-            rotated = true;
+        try {
+          for (let i = skip; i < events.length; i++) {
+            const line = JSON.stringify(events[i]) + '\n';
+            const n = Buffer.byteLength(line);
+            if (size + bytes > 0 && (size + bytes + n > maxFileBytes || lines + count >= maxEntries)) {
+              if (count) await append(chunk, bytes, count);
+              done += count;
+              chunk = '';
+              bytes = 0;
+              count = 0;
+              await rotate();
+              rotated = true;
+            }
+            chunk += line;
+            bytes += n;
+            count++;
           }
-          chunk += line;
-          bytes += n;
-          count++;
+          if (count) await append(chunk, bytes, count);
+        } catch (err) {
+          if (done > 0) partial = { events, done };
+          throw err;
+        } finally {
+          if (rotated) void serial(applyRetention).catch(report);
         }
-        if (count) await append(chunk, bytes, count);
-        if (rotated) void serial(applyRetention).catch(report);
       });
     },
     prune() {

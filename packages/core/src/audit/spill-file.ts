@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { appendFile, mkdir, open, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AuditEvent } from './event.js';
 
@@ -9,18 +9,28 @@ export interface SpillFile {
   readonly active: boolean;
   /** Bytes written or buffered but not yet delivered. */
   readonly pendingBytes: number;
-  /** Events that could not be spilled (disk error) or read back (damaged line). */
+  /** Events that could not be kept (the memory buffer over its cap while the disk fails) or read back (damaged line). */
   readonly lost: number;
   append(event: AuditEvent): void;
-  /** The next undelivered events (at most `max`) and the offset just after them; none when caught up. */
-  read(max: number): Promise<{ events: AuditEvent[]; end: number } | undefined>;
+  /**
+   * The next undelivered events (at most `max`) and the offset just after them; none when caught
+   * up. Once the file is read to its end, events the disk refused (still in memory) come next,
+   * with no `end`: they are in no file, and must be spilled again if they cannot be delivered.
+   */
+  read(max: number): Promise<{ events: AuditEvent[]; end: number | undefined } | undefined>;
   /** Everything before `end` has reached the sink; removes the file once nothing waits. */
   commit(end: number): Promise<void>;
-  /** Resolves once every appended event is on disk. */
+  /** Makes one last attempt to write what waits in memory; resolves once it is on disk or counted lost. */
   settle(): Promise<void>;
 }
 
 const READ_CHUNK = 1024 * 1024;
+/** Bytes of events kept in memory while the disk refuses them (full, failing); more are lost. */
+const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5000;
+/** The offset file holds a fixed-width number, rewritten in place: no new block is needed on a full disk. */
+const OFFSET_WIDTH = 20;
 const NEWLINE = 0x0a;
 
 function errno(err: unknown): string | undefined {
@@ -49,11 +59,19 @@ export function openSpillFile(path: string, onError: (error: unknown) => void): 
   let writingBytes = 0;
   let brokenTail = false;
   let lost = 0;
+  let retryMs = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
   let chain: Promise<unknown> = Promise.resolve();
   function serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = chain.then(fn);
     chain = next.catch(() => undefined);
     return next;
+  }
+
+  function scheduleWrite(): void {
+    if (writeScheduled || retryTimer) return;
+    writeScheduled = true;
+    void serial(writeBuffered);
   }
 
   async function writeBuffered(): Promise<void> {
@@ -64,30 +82,66 @@ export function openSpillFile(path: string, onError: (error: unknown) => void): 
     bufferBytes = 0;
     if (!lines.length) return;
     writingBytes = bytes;
-    // After a failed append the file may end mid-line: start the next record on a fresh line.
+    // After a failed append that could not be cut back the file may end mid-line: start the next record on a fresh line.
     const text = (brokenTail ? '\n' : '') + lines.join('');
     try {
       await mkdir(dirname(path), { recursive: true });
       await appendFile(path, text, { encoding: 'utf8', mode: 0o600 });
       size += bytes + (brokenTail ? 1 : 0);
       brokenTail = false;
+      retryMs = 0;
     } catch (err) {
-      lost += lines.length;
       onError(err);
+      // Part of the text may be on disk: cut back to the last whole record, so that the retry
+      // writes each event once and no torn line stays.
       try {
-        const now = statSync(path).size;
-        brokenTail = now !== size;
-        size = now;
+        await truncate(path, size);
       } catch {
-        size = offset;
+        try {
+          const now = statSync(path).size;
+          brokenTail = now !== size;
+          size = now;
+        } catch {
+          size = offset;
+        }
       }
+      // The events stay in memory, ahead of newer ones, and are tried again after a back-off.
+      buffer = lines.concat(buffer);
+      bufferBytes += bytes;
+      while (bufferBytes > MAX_UNWRITTEN_BYTES && buffer.length) {
+        bufferBytes -= Buffer.byteLength(buffer.pop() as string);
+        lost++;
+      }
+      retryMs = retryMs ? Math.min(retryMs * 2, RETRY_MAX_MS) : RETRY_MIN_MS;
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        if (buffer.length) scheduleWrite();
+      }, retryMs);
+      retryTimer.unref();
     } finally {
       writingBytes = 0;
     }
   }
 
-  async function readNext(max: number): Promise<{ events: AuditEvent[]; end: number } | undefined> {
-    if (offset >= size) return undefined;
+  /** Events the disk has not taken yet, delivered straight from memory once the file is caught up. */
+  function fromMemory(max: number): { events: AuditEvent[]; end: undefined } | undefined {
+    if (!buffer.length) return undefined;
+    const lines = buffer.splice(0, max);
+    const events: AuditEvent[] = [];
+    for (const line of lines) {
+      bufferBytes -= Buffer.byteLength(line);
+      events.push(JSON.parse(line) as AuditEvent);
+    }
+    return { events, end: undefined };
+  }
+
+  async function readNext(max: number): Promise<{ events: AuditEvent[]; end: number | undefined } | undefined> {
+    if (offset >= size) {
+      const r = fromMemory(max);
+      // Nothing waits any more: remove the (delivered or cut back) file, as a replay's commit does.
+      if (r && !buffer.length) await commitTo(offset);
+      return r;
+    }
     const fh = await open(path, 'r');
     try {
       let want = READ_CHUNK;
@@ -146,9 +200,24 @@ export function openSpillFile(path: string, onError: (error: unknown) => void): 
       }
       return;
     }
-    // Saved so that a restart resumes here instead of replaying what the sink already has.
+    // Saved so that a restart resumes here instead of replaying what the sink already has;
+    // written in place at a fixed width, so that it needs no new space on a full disk.
     try {
-      await writeFile(offsetPath, String(offset), { mode: 0o600 });
+      const text = String(offset).padStart(OFFSET_WIDTH, '0');
+      let fh;
+      try {
+        fh = await open(offsetPath, 'r+');
+      } catch (err) {
+        if (errno(err) !== 'ENOENT') throw err;
+        await writeFile(offsetPath, text, { mode: 0o600 });
+        return;
+      }
+      try {
+        await fh.write(text, 0, 'utf8');
+        await fh.truncate(OFFSET_WIDTH);
+      } finally {
+        await fh.close();
+      }
     } catch (err) {
       onError(err);
     }
@@ -168,10 +237,7 @@ export function openSpillFile(path: string, onError: (error: unknown) => void): 
       const line = JSON.stringify(event) + '\n';
       buffer.push(line);
       bufferBytes += Buffer.byteLength(line);
-      if (!writeScheduled) {
-        writeScheduled = true;
-        void serial(writeBuffered);
-      }
+      scheduleWrite();
     },
     read(max) {
       return serial(() => readNext(max));
@@ -180,7 +246,21 @@ export function openSpillFile(path: string, onError: (error: unknown) => void): 
       return serial(() => commitTo(end));
     },
     async settle() {
+      // A close: one last try for what the disk refused so far.
+      if (retryTimer) {
+        clearTimeout(retryTimer);
+        retryTimer = undefined;
+        if (buffer.length) scheduleWrite();
+      }
       await serial(async () => undefined);
+      if (retryTimer) {
+        // The disk still refuses them and the process is going away: they are lost, and counted.
+        clearTimeout(retryTimer);
+        retryTimer = undefined;
+        lost += buffer.length;
+        buffer = [];
+        bufferBytes = 0;
+      }
     },
   };
 }
