@@ -1,10 +1,12 @@
 /**
  * `npm run demo`: starts the local OpenID provider and the Express example, walks through real
  * calls printing each request and response, then leaves both running with curl lines to paste.
- * DEMO_EXIT=1 ends after the tour (used by the demo's own test); IDP_PORT and PORT move the ports.
+ * DEMO_EXIT=1 ends after the tour (used by the demo's own test). IDP_PORT (default 8400) and PORT
+ * (default 3000) choose the ports; a busy default is replaced by a free port, and said so.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,13 +22,57 @@ const red = paint(31);
 const yellow = paint(33);
 
 const exampleDir = fileURLToPath(new URL('../../express-example', import.meta.url));
-const idpPort = Number(process.env['IDP_PORT'] ?? 8400);
-const appPort = Number(process.env['PORT'] ?? 3000);
+const appHost = process.env['HOST'] ?? '127.0.0.1';
+const TOKEN_TTL_SEC = 3600; // long enough to paste the printed token for a while
+const idpOptions = { audience: 'api', accessTokenTtlSec: TOKEN_TTL_SEC };
+
+/** A port from the environment (`explicit`), or the default. */
+function portSetting(name: string, fallback: number): { port: number; explicit: boolean } {
+  const value = process.env[name];
+  if (value === undefined || value === '') return { port: fallback, explicit: false };
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number from 1 to 65535, not "${value}".`);
+  return { port, explicit: true };
+}
+
+/** Binds `port` (0: any free one) for a moment; the port, or undefined when it is taken. */
+function tryPort(port: number, host: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(undefined) : reject(e)));
+    server.listen(port, host, () => {
+      const { port: bound } = server.address() as { port: number };
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+const isBusy = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+const busyNote = (what: string, port: number, used: number, name: string) =>
+  yellow(`  port ${port} is busy: ${what} uses the free port ${used} instead (set ${name} to choose one)`);
 
 async function main(): Promise<void> {
-  const idp = await startIdp({ port: idpPort, audience: 'api' }).catch((e: Error) => {
-    throw new Error(`Could not start the local IdP on port ${idpPort} (${e.message}). Set IDP_PORT to another port.`);
+  const notes: string[] = [];
+  const idpSetting = portSetting('IDP_PORT', 8400);
+  const appSetting = portSetting('PORT', 3000);
+  const idp = await startIdp({ ...idpOptions, port: idpSetting.port }).catch(async (e: Error) => {
+    if (!isBusy(e) || idpSetting.explicit) {
+      throw new Error(`Could not start the local IdP on port ${idpSetting.port} (${e.message}). Set IDP_PORT to another port.`);
+    }
+    const fallback = await startIdp(idpOptions);
+    notes.push(busyNote('the local OpenID provider', idpSetting.port, fallback.port, 'IDP_PORT'));
+    return fallback;
   });
+  let appPort = appSetting.port;
+  if ((await tryPort(appPort, appHost)) === undefined) {
+    if (appSetting.explicit) {
+      await idp.close();
+      throw new Error(`PORT=${appPort} is busy: set PORT to a free port, or leave it unset to let the demo pick one.`);
+    }
+    appPort = (await tryPort(0, appHost))!;
+    notes.push(busyNote('the Express example', appSetting.port, appPort, 'PORT'));
+  }
+  // The issuer URL holds the IdP's port: the example's config follows the port actually used.
   const config = JSON.parse(readFileSync(join(exampleDir, 'restauth.config.json'), 'utf8'));
   config.providers[0].issuer = idp.issuer;
   const auditFile = join(tmpdir(), `restauth-demo-${process.pid}-audit.log`);
@@ -53,9 +99,14 @@ async function main(): Promise<void> {
     await idp.close();
   };
 
+  const where = () => {
+    console.log(`  local OpenID provider  ${idp.issuer}   (oidc-provider, users alice, bob, carol, eve)`);
+    console.log(`  Express example        ${base}   (policy: apps/express-example/restauth.config.json, issuer: the IdP above)`);
+  };
   console.log(bold('\nrestauth demo'));
-  console.log(`  local OpenID provider  ${idp.issuer}   (oidc-provider, users alice, bob, carol, eve)`);
-  console.log(`  Express example        ${base}   (config: apps/express-example/restauth.config.json)\n`);
+  for (const note of notes) console.log(note);
+  where();
+  console.log('');
 
   const tokens = {
     alice: await idp.userToken('alice'),
@@ -123,7 +174,13 @@ async function main(): Promise<void> {
 
   const tokenCurl = (user: string) =>
     `curl -s -u restauth-test:restauth-test-secret -d grant_type=${TEST_USER_GRANT_TYPE} -d username=${user} -d resource=urn:restauth:audience:api ${idp.tokenEndpoint}`;
+  const fresh = await idp.userToken('alice');
   console.log(bold('Try it yourself') + dim(' (both servers keep running until Ctrl-C):'));
+  for (const note of notes) console.log(note);
+  where();
+  console.log(dim(`  with alice's token, valid for ${TOKEN_TTL_SEC / 60} minutes:`));
+  console.log(`  curl -i -H "Authorization: Bearer ${fresh}" ${base}/api/me`);
+  console.log(dim('  or get a token yourself, then call the API:'));
   console.log(`  TOKEN=$(${tokenCurl('alice')} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`);
   console.log(`  curl -i ${base}/api/items`);
   console.log(`  curl -i -H "Authorization: Bearer $TOKEN" ${base}/api/items`);
