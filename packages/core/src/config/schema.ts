@@ -1,7 +1,12 @@
+/**
+ * The configuration schema, written in the language of schema-dsl.ts: one definition gives
+ * validateConfig its checks and defaults, and restauth.schema.json its content
+ * (`npm run schema -w @restauth/core`).
+ */
 import { parseCidr } from '../ip.js';
 import { compilePattern, HTTP_METHODS } from '../route-pattern.js';
 import { arr, bool, byType, join, literal, num, obj, optional, required, secret, str, tagged, url, withDefault, type Node, type Prop, type ValidationContext } from './schema-dsl.js';
-import { CUSTOM_PRESET, PRESETS } from './presets.js';
+import { CUSTOM_PRESET, PRESETS, type ProviderPreset } from './presets.js';
 
 /** Algorithms a JWT provider may allow. `none` is not among them. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -11,6 +16,8 @@ export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
 const name = str({ pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, patternHint: 'must be 1-64 letters, digits, "_", "." or "-"', description: 'Unique provider name, reported as principal.provider.' });
 const claim = (description: string) => optional(str({ minLength: 1, description }));
 const strings = (description: string) => arr(str({ minLength: 1 }), { description });
+/** One non-empty string or a non-empty list of them. */
+const oneOrMore = (description: string) => byType({ string: str({ minLength: 1 }), array: arr(str({ minLength: 1 }), { minItems: 1 }) }, { description });
 const claims = {
   usernameClaim: withDefault(str({ minLength: 1, description: 'Claim holding the username (dotted path allowed).' }), 'preferred_username'),
   groupsClaim: withDefault(str({ minLength: 1, description: 'Claim holding the groups (dotted path allowed).' }), 'groups'),
@@ -22,6 +29,7 @@ const cacheTtlSec = withDefault(num({ integer: true, min: 0, max: 86400, descrip
 
 const KEY_SOURCES = ['jwksUri', 'discovery', 'publicKey', 'certificate', 'secret'] as const;
 
+/** Exactly one key source, algorithms that fit it (its default set when none are given), and a list for `audience`. */
 function refineJwt(p: Record<string, unknown>, path: string, ctx: ValidationContext): void {
   const sources = KEY_SOURCES.filter((k) => p[k] !== undefined && p[k] !== false);
   if (sources.length !== 1) {
@@ -52,7 +60,7 @@ const jwtProvider = obj(
     name: required(name),
     type: required(literal('jwt')),
     issuer: required(str({ minLength: 1, description: 'Exact iss value of the tokens.' })),
-    audience: required(byType({ string: str({ minLength: 1 }), array: arr(str({ minLength: 1 }), { minItems: 1 }) }, { description: 'Accepted aud value(s).' })),
+    audience: required(oneOrMore('Accepted aud value(s).')),
     audienceClaim: optional(str({ minLength: 1, description: 'Claim compared with audience instead of aud (Amazon Cognito access tokens: client_id).' })),
     jwksUri: optional(url({ description: 'JWKS URL.' })),
     discovery: optional(bool({ description: "Use the issuer's /.well-known/openid-configuration." })),
@@ -72,6 +80,7 @@ const jwtProvider = obj(
 
 const CLIENT_AUTH = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 
+/** Each client authentication with the keys it uses, and no others; a list for `audience`. */
 function refineIntrospection(p: Record<string, unknown>, path: string, ctx: ValidationContext): void {
   if (p['clientAuth'] === 'private_key_jwt') {
     if (p['privateKey'] === undefined) ctx.issues.push({ path: join(path, 'privateKey'), message: 'is required with clientAuth "private_key_jwt"' });
@@ -94,9 +103,9 @@ const introspectionProvider = obj({
   clientAuth: withDefault(str({ enum: CLIENT_AUTH, description: 'Client authentication at the endpoint.' }), 'client_secret_basic'),
   privateKey: optional(secret({ description: 'PEM private key for private_key_jwt client assertions.' })),
   keyId: optional(str({ minLength: 1, description: 'kid header of client assertions.' })),
-  assertionAlgorithm: optional(str({ enum: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], description: 'Client assertion algorithm; default from the key.' })),
+  assertionAlgorithm: optional(str({ enum: ASYMMETRIC_ALGORITHMS, description: 'Client assertion algorithm; default from the key.' })),
   assertionAudience: optional(str({ minLength: 1, description: 'aud of client assertions; default the introspection endpoint.' })),
-  audience: optional(byType({ string: str({ minLength: 1 }), array: arr(str({ minLength: 1 }), { minItems: 1 }) }, { description: 'When set, the answer\'s aud must name one of these.' })),
+  audience: optional(oneOrMore('When set, the answer\'s aud must name one of these.')),
   cacheTtlSec,
   timeoutMs,
   ...claims,
@@ -112,51 +121,34 @@ const userinfoProvider = obj({
   ...claims,
 }, { description: 'Userinfo provider.' });
 
-const store = (types: readonly string[]) =>
-  tagged(['type'], {
-    type: Object.fromEntries(
-      types.map((t) => [
-        t,
-        obj({
-          type: required(literal(t)),
-          ...(t === 'redis' || t === 'postgres' ? { url: optional(secret({ description: `${t} connection URL; default from ${t === 'redis' ? 'REDIS_URL' : 'DATABASE_URL'}.` })) } : {}),
-          ...(t === 'redis' ? { keyPrefix: optional(str({ minLength: 1 })) } : {}),
-          ...(t === 'postgres' ? { table: optional(str({ pattern: /^[a-z_][a-z0-9_]{0,62}$/, patternHint: 'must be a lower-case SQL identifier' })) } : {}),
-          ...(t === 'file' ? { path: required(str({ minLength: 1 })), maxFileBytes: optional(num({ integer: true, min: 1024 })) } : {}),
-        }),
-      ]),
-    ),
-  });
-
-const pattern = (description: string): Node => {
-  const base = str({ minLength: 1, description });
-  return {
-    description,
-    check(v, path, ctx) {
-      const s = base.check(v, path, ctx);
-      if (typeof s === 'string') compilePattern(s, path, ctx.issues);
-      return s;
-    },
-    jsonSchema: base.jsonSchema,
-  };
+/** The keys of each store or sink type besides `type`. */
+const STORE_KEYS: Readonly<Record<string, Readonly<Record<string, Prop>>>> = {
+  memory: {},
+  stdout: {},
+  redis: {
+    url: optional(secret({ description: 'redis connection URL; default from REDIS_URL.' })),
+    keyPrefix: optional(str({ minLength: 1 })),
+  },
+  postgres: {
+    url: optional(secret({ description: 'postgres connection URL; default from DATABASE_URL.' })),
+    table: optional(str({ pattern: /^[a-z_][a-z0-9_]{0,62}$/, patternHint: 'must be a lower-case SQL identifier' })),
+  },
+  file: { path: required(str({ minLength: 1 })), maxFileBytes: optional(num({ integer: true, min: 1024 })) },
 };
+const store = (types: readonly string[]): Node =>
+  tagged({ type: Object.fromEntries(types.map((t) => [t, obj({ type: required(literal(t)), ...STORE_KEYS[t] })])) });
+
+const pattern = (description: string): Node => str({ minLength: 1, description, refine: (s, path, ctx) => void compilePattern(s, path, ctx.issues) });
 const patterns = (description: string) => withDefault(arr(pattern('"[METHOD ]/path"'), { description }), []);
 
-const cidr: Node = {
-  check(v, path, ctx) {
-    const s = str().check(v, path, ctx);
-    if (typeof s === 'string' && !parseCidr(s)) ctx.issues.push({ path, message: `invalid IP address or CIDR range ${JSON.stringify(s)}` });
-    return s;
+const cidr = str({
+  description: 'IPv4/IPv6 address or CIDR range.',
+  refine(s, path, ctx) {
+    if (!parseCidr(s)) ctx.issues.push({ path, message: `invalid IP address or CIDR range ${JSON.stringify(s)}` });
   },
-  jsonSchema: () => ({ type: 'string', description: 'IPv4/IPv6 address or CIDR range.' }),
-};
+});
 
 const mode = str({ enum: ['enforce', 'report-only'] });
-const rateLimitShape = {
-  limit: required(num({ integer: true, min: 1 })),
-  windowSec: required(num({ min: 0.001 })),
-  burst: optional(num({ integer: true, min: 1 })),
-};
 
 const rule = obj({
   match: required(pattern('Route pattern "[METHOD ]/path".')),
@@ -164,42 +156,93 @@ const rule = obj({
   groups: optional(strings('One of these groups is required.')),
   scopes: optional(strings('All of these scopes are required.')),
   mode: optional(mode),
-  rateLimit: optional(obj(rateLimitShape)),
+  rateLimit: optional(obj({
+    limit: required(num({ integer: true, min: 1 })),
+    windowSec: required(num({ min: 0.001 })),
+    burst: optional(num({ integer: true, min: 1 })),
+  })),
 });
 
-const providerVariants: Record<string, ReturnType<typeof obj>> = { jwt: jwtProvider, introspection: introspectionProvider, userinfo: userinfoProvider };
-const presetVariants: Record<string, Node & { props: Readonly<Record<string, Prop>> }> = Object.fromEntries(
-  Object.entries(PRESETS).map(([k, p]) => [k, obj({ name: required(name), preset: required(literal(k)), ...p.props }, { description: p.description, refine: p.refine })]),
-);
+const providerTypes: Readonly<Record<string, Node>> = { jwt: jwtProvider, introspection: introspectionProvider, userinfo: userinfoProvider };
+
+/**
+ * A preset entry: its own keys are checked, then it is expanded and checked as the plain
+ * provider it stands for, at the same path (so a key the plain type does not take is reported
+ * where it was written).
+ */
+function presetProvider(key: string, preset: ProviderPreset): Node {
+  const own = obj({ name: required(name), preset: required(literal(key)), ...preset.props }, { description: preset.description, refine: preset.refine });
+  return {
+    check(v, path, ctx) {
+      const before = ctx.issues.length;
+      const given = own.check(v, path, ctx);
+      if (ctx.issues.length > before) return undefined;
+      const plain = preset.expand(given as Record<string, unknown>);
+      return providerTypes[plain['type'] as string]?.check(plain, path, ctx);
+    },
+    jsonSchema: own.jsonSchema,
+  };
+}
 
 /**
  * `"preset": "custom"`: any provider type with your own endpoints. It adds nothing to writing
  * the type directly but a uniform look in preset-based configs; `type` is required, and the
- * entry is validated exactly as that type.
+ * entry is checked exactly as that type.
  */
-const customDescription = 'Your own provider: "type" jwt, introspection or userinfo with that type\'s keys. docs/providers/custom.md';
-presetVariants[CUSTOM_PRESET] = {
-  props: {},
-  description: customDescription,
+const customProvider: Node = {
   check(v, path, ctx) {
     const { preset: _preset, ...plain } = v as Record<string, unknown>;
     const t = plain['type'];
-    const node = typeof t === 'string' ? providerVariants[t] : undefined;
-    if (!node) {
-      const types = Object.keys(providerVariants).map((k) => JSON.stringify(k)).join(', ');
-      ctx.issues.push({ path: join(path, 'type'), message: t === undefined ? `is required with preset "custom" (one of ${types})` : `must be one of ${types}, got ${JSON.stringify(t)}` });
-      return undefined;
-    }
-    return node.check(plain, path, ctx);
+    const node = typeof t === 'string' && Object.hasOwn(providerTypes, t) ? providerTypes[t] : undefined;
+    if (node) return node.check(plain, path, ctx);
+    const types = Object.keys(providerTypes).map((k) => JSON.stringify(k)).join(', ');
+    ctx.issues.push({ path: join(path, 'type'), message: t === undefined ? `is required with preset "custom" (one of ${types})` : `must be one of ${types}, got ${JSON.stringify(t)}` });
+    return undefined;
   },
   jsonSchema: () => ({
-    description: customDescription,
-    oneOf: Object.values(providerVariants).map((n) => {
+    description: 'Your own provider: "type" jwt, introspection or userinfo with that type\'s keys. docs/providers/custom.md',
+    oneOf: Object.values(providerTypes).map((n) => {
       const s = n.jsonSchema() as { properties: Record<string, unknown>; required?: string[] };
       return { ...s, properties: { ...s.properties, preset: { const: CUSTOM_PRESET } }, required: [...(s.required ?? []), 'preset'] };
     }),
   }),
 };
+
+const presetProviders: Readonly<Record<string, Node>> = {
+  ...Object.fromEntries(Object.entries(PRESETS).map(([k, p]) => [k, presetProvider(k, p)])),
+  [CUSTOM_PRESET]: customProvider,
+};
+
+/** Provider names and JWT issuers are unique (JWTs are routed by issuer). */
+function refineProviders(providers: unknown[], _path: string, ctx: ValidationContext): void {
+  const seenNames = new Map<string, number>();
+  const seenIssuers = new Map<string, number>();
+  (providers as Record<string, unknown>[]).forEach((p, i) => {
+    const path = join('providers', i);
+    const n = p['name'] as string;
+    if (seenNames.has(n)) ctx.issues.push({ path: join(path, 'name'), message: `duplicate provider name "${n}" (also providers[${seenNames.get(n)}])` });
+    seenNames.set(n, i);
+    if (p['type'] !== 'jwt') return;
+    const iss = p['issuer'] as string;
+    if (seenIssuers.has(iss)) ctx.issues.push({ path: join(path, 'issuer'), message: `issuer "${iss}" is also providers[${seenIssuers.get(iss)}]'s; tokens are routed by issuer, so it must be unique` });
+    seenIssuers.set(iss, i);
+  });
+}
+
+/** A token's default lifetime fits within its maximum. */
+function refineApiTokens(t: Record<string, unknown>, path: string, ctx: ValidationContext): void {
+  if ((t['defaultLifetimeDays'] as number) > (t['maxLifetimeDays'] as number)) {
+    ctx.issues.push({ path: join(path, 'defaultLifetimeDays'), message: 'must not exceed apiTokens.maxLifetimeDays' });
+  }
+}
+
+/** A spill file is needed, unless the sink's own file gives its default name. */
+function refineAudit(a: Record<string, unknown>, path: string, ctx: ValidationContext): void {
+  const { sink, queue } = a as { sink: { type: string }; queue: { onFull: string; spillPath?: string } };
+  if (queue.onFull === 'spill' && queue.spillPath === undefined && sink.type !== 'file') {
+    ctx.issues.push({ path: join(join(path, 'queue'), 'spillPath'), message: 'is required with onFull "spill" unless the sink is a file' });
+  }
+}
 
 /** The whole configuration schema: validator and JSON Schema in one. */
 export const configSchema = obj({
@@ -207,7 +250,7 @@ export const configSchema = obj({
   enabled: withDefault(bool({ description: 'false: pass every request through untouched.' }), true),
   realm: withDefault(str({ pattern: /^[\x20-\x7e]*$/, patternHint: 'must be printable ASCII', description: 'Realm in WWW-Authenticate challenges.' }), 'api'),
   providers: withDefault(
-    arr(tagged(['preset', 'type'], { preset: presetVariants, type: providerVariants }), { description: 'Token providers; JWTs are routed by iss, opaque tokens tried in order.' }),
+    arr(tagged({ preset: presetProviders, type: providerTypes }), { description: 'Token providers; JWTs are routed by iss, opaque tokens tried in order.', refine: refineProviders }),
     [],
   ),
   apiTokens: withDefault(obj({
@@ -218,7 +261,7 @@ export const configSchema = obj({
     header: withDefault(str({ pattern: /^[a-z0-9-]+$/, patternHint: 'must be a lower-case header name' }), 'x-api-key'),
     maxLifetimeDays: withDefault(num({ integer: true, min: 1, max: 3650 }), 365),
     defaultLifetimeDays: withDefault(num({ integer: true, min: 1, max: 3650 }), 90),
-  }), {}),
+  }, { refine: refineApiTokens }), {}),
   basicAuth: withDefault(obj({ enabled: withDefault(bool(), false) }), {}),
   policy: withDefault(obj({
     allowGroups: withDefault(strings('When non-empty, only members of one of these groups pass.'), []),
@@ -257,40 +300,5 @@ export const configSchema = obj({
       onFull: withDefault(str({ enum: ['drop-oldest', 'spill'], description: 'When the queue is full: drop the oldest event (counted), or spill to a local file replayed when the sink recovers.' }), 'drop-oldest'),
       spillPath: optional(str({ minLength: 1, description: 'Spill file (JSON Lines); default "<sink.path>.spill" for a file sink.' })),
     }), {}),
-  }), {}),
-}, {
-  description: 'restauth configuration',
-  refine(cfg, _path, ctx) {
-    const seenNames = new Map<string, number>();
-    const seenIssuers = new Map<string, number>();
-    const providers = cfg['providers'] as Record<string, unknown>[];
-    providers.forEach((raw, i) => {
-      const path = join('providers', i);
-      if (typeof raw['preset'] === 'string') {
-        const preset = PRESETS[raw['preset']];
-        if (preset) {
-          const expanded = preset.expand(raw);
-          const node = providerVariants[expanded['type'] as string];
-          providers[i] = (node?.check(expanded, path, ctx) ?? expanded) as Record<string, unknown>;
-        }
-      }
-      const p = providers[i] as Record<string, unknown>;
-      const n = p['name'] as string;
-      if (seenNames.has(n)) ctx.issues.push({ path: join(path, 'name'), message: `duplicate provider name "${n}" (also providers[${seenNames.get(n)}])` });
-      seenNames.set(n, i);
-      if (p['type'] === 'jwt') {
-        const iss = p['issuer'] as string;
-        if (seenIssuers.has(iss)) ctx.issues.push({ path: join(path, 'issuer'), message: `issuer "${iss}" is also providers[${seenIssuers.get(iss)}]'s; tokens are routed by issuer, so it must be unique` });
-        seenIssuers.set(iss, i);
-      }
-    });
-    const audit = cfg['audit'] as { sink: { type: string }; queue: { onFull: string; spillPath?: string } };
-    if (audit.queue.onFull === 'spill' && audit.queue.spillPath === undefined && audit.sink.type !== 'file') {
-      ctx.issues.push({ path: 'audit.queue.spillPath', message: 'is required with onFull "spill" unless the sink is a file' });
-    }
-    const at = cfg['apiTokens'] as Record<string, number>;
-    if ((at['defaultLifetimeDays'] as number) > (at['maxLifetimeDays'] as number)) {
-      ctx.issues.push({ path: 'apiTokens.defaultLifetimeDays', message: 'must not exceed apiTokens.maxLifetimeDays' });
-    }
-  },
-});
+  }, { refine: refineAudit }), {}),
+}, { description: 'restauth configuration' });
