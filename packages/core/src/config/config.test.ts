@@ -130,6 +130,44 @@ describe('validateConfig', () => {
     });
   });
 
+  it('names a mistake deep in an array of objects', () => {
+    const rules = [{ match: '/a' }, { match: '/b' }, { match: '/c', groups: ['admins', ''] }];
+    expect(issuesOf({ policy: { rules } })).toEqual([{ path: 'policy.rules[2].groups[1]', message: 'must not be empty' }]);
+    expect(issuesOf({ policy: { rules: [{ match: '/a', rateLimit: { limit: 10, windowSec: 1, burts: 5 } }] } }))
+      .toEqual([{ path: 'policy.rules[0].rateLimit.burts', message: 'unknown key (did you mean "burst"?)' }]);
+  });
+
+  it('names a tag that does not fit the union at the tag\'s path', () => {
+    expect(issuesOf({ apiTokens: { store: { type: 'file', path: './tokens' } } }))
+      .toEqual([{ path: 'apiTokens.store.type', message: 'must be one of "memory", "redis", "postgres", got string "file"' }]);
+    expect(issuesOf({ providers: [{ name: 'a', issuer: 'https://idp.example.com' }] })).toEqual([{ path: 'providers[0]', message: 'needs "preset" or "type"' }]);
+    expect(issuesOf({ providers: [{ name: 'a', preset: 'custom', type: 'saml' }] }))
+      .toEqual([{ path: 'providers[0].type', message: 'must be one of "jwt", "introspection", "userinfo", got "saml"' }]);
+    expect(issuesOf({ providers: [{ ...jwt, jwksUri: undefined, discovery: true, audience: 5 }] }))
+      .toEqual([{ path: 'providers[0].audience', message: 'expected string or array, got number 5' }]);
+  });
+
+  it('reports a tag naming an Object.prototype member as a mistake, not a crash', () => {
+    expect(issuesOf({ providers: [{ name: 'a', type: 'constructor' }] })[0]?.path).toBe('providers[0].type');
+    expect(issuesOf({ providers: [{ name: 'a', preset: 'toString' }] })[0]?.path).toBe('providers[0].preset');
+    expect(issuesOf({ providers: [{ name: 'a', preset: 'custom', type: 'constructor' }] })[0]?.path).toBe('providers[0].type');
+    expect(issuesOf({ rateLimit: { store: { type: 'hasOwnProperty' } } })[0]?.path).toBe('rateLimit.store.type');
+  });
+
+  it('says "unknown key" without a guess when no known key is close', () => {
+    expect(issuesOf({ rateLimit: { xyzzy: 1 } })).toEqual([{ path: 'rateLimit.xyzzy', message: 'unknown key' }]);
+  });
+
+  it('reports a preset\'s mistakes and cross-key checks alongside mistakes in other sections', () => {
+    const keycloak = { name: 'kc', preset: 'keycloak', baseUrl: 'https://sso.example.com', realm: 'demo' };
+    expect(issuesOf({ providers: [keycloak], rateLimit: { limit: 0 }, audit: { queue: { onFull: 'spill' } }, apiTokens: { defaultLifetimeDays: 400 } })).toEqual([
+      { path: 'providers[0].audience', message: 'is required' },
+      { path: 'apiTokens.defaultLifetimeDays', message: 'must not exceed apiTokens.maxLifetimeDays' },
+      { path: 'rateLimit.limit', message: 'must be at least 1, got 0' },
+      { path: 'audit.queue.spillPath', message: 'is required with onFull "spill" unless the sink is a file' },
+    ]);
+  });
+
   it('is idempotent: a resolved config validates to itself', () => {
     const once = validateConfig({ providers: [jwt], policy: { bypass: ['GET /health'] } });
     expect(validateConfig(once)).toEqual(once);
