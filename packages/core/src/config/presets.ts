@@ -5,6 +5,7 @@
  * so tests and private deployments can point it elsewhere. One page per preset in
  * docs/providers/.
  */
+import { CLIENT_ASSERTION_ALGORITHMS } from '../opaque/client-assertion.js';
 import { arr, byType, join, num, optional, required, secret, str, url, withDefault, type Prop, type ValidationContext } from './schema-dsl.js';
 
 /**
@@ -75,7 +76,7 @@ const introspectionKeys = {
   clientAuth: optional(str({ enum: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] })),
   privateKey: optional(secret({ description: 'introspection with private_key_jwt: PEM private key.' })),
   keyId: optional(str({ minLength: 1 })),
-  assertionAlgorithm: optional(str({ enum: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] })),
+  assertionAlgorithm: optional(str({ enum: CLIENT_ASSERTION_ALGORITHMS })),
   assertionAudience: optional(str({ minLength: 1 })),
   cacheTtlSec: opaqueKeys.cacheTtlSec,
 };

@@ -4,6 +4,7 @@
  * (`npm run schema -w @restauth/core`).
  */
 import { parseCidr } from '../ip.js';
+import { CLIENT_ASSERTION_ALGORITHMS } from '../opaque/client-assertion.js';
 import { compilePattern, HTTP_METHODS } from '../route-pattern.js';
 import { arr, bool, byType, join, literal, num, obj, optional, required, secret, str, tagged, url, withDefault, type Node, type Prop, type ValidationContext } from './schema-dsl.js';
 import { CUSTOM_PRESET, PRESETS, type ProviderPreset } from './presets.js';
@@ -103,7 +104,7 @@ const introspectionProvider = obj({
   clientAuth: withDefault(str({ enum: CLIENT_AUTH, description: 'Client authentication at the endpoint.' }), 'client_secret_basic'),
   privateKey: optional(secret({ description: 'PEM private key for private_key_jwt client assertions.' })),
   keyId: optional(str({ minLength: 1, description: 'kid header of client assertions.' })),
-  assertionAlgorithm: optional(str({ enum: ASYMMETRIC_ALGORITHMS, description: 'Client assertion algorithm; default from the key.' })),
+  assertionAlgorithm: optional(str({ enum: CLIENT_ASSERTION_ALGORITHMS, description: 'Client assertion algorithm; default from the key.' })),
   assertionAudience: optional(str({ minLength: 1, description: 'aud of client assertions; default the introspection endpoint.' })),
   audience: optional(oneOrMore('When set, the answer\'s aud must name one of these.')),
   cacheTtlSec,
