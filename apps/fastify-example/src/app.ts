@@ -15,6 +15,9 @@ export async function createApp(config: RestAuthConfig | string): Promise<Fastif
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 65536 },
     // Fastify refuses a URL it cannot percent-decode before any hook runs: the Express example's 400 body.
     frameworkErrors: (_err, _request, reply) => { void (reply as FastifyReply).code(400).send(malformed); },
+    // While closing, Fastify would answer 503 itself before any hook: such a request never meets
+    // the gate and leaves no audit event. Let the gate answer it (restauth closes after the server).
+    return503OnClosing: false,
   });
   useExpressLikeJsonBodies(app);
   const items = new ItemStore();

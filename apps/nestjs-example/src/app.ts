@@ -117,6 +117,8 @@ export async function createApp(platform: Platform, config: RestAuthConfig | Res
         const body = JSON.stringify(BAD_REQUEST);
         reply.raw.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
       },
+      // Closing, Fastify would answer 503 itself before the guard runs, leaving no audit event.
+      return503OnClosing: false,
     });
     const fastify = await NestFactory.create<NestFastifyApplication>(module, adapter, options);
     useFastifyBody(fastify);
