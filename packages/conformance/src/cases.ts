@@ -90,6 +90,8 @@ export const CASES: readonly Case[] = [
   { name: 'public route, anonymous', config: 'main', path: '/public/info', status: 200, json: { info: 'public', username: null } },
   { name: 'public route, with a token', config: 'main', path: '/public/info', token: 'bob', status: 200, json: { info: 'public', username: 'bob' } },
   { name: 'public route, with a bad token → 401', config: 'main', path: '/public/info', token: 'expired', status: 401, text: err('invalid_token', 'Token expired') },
+  { name: 'public route, a valid token outside allowGroups → anonymous', config: 'main', path: '/public/info', token: 'eve', status: 200, json: { info: 'public', username: null } },
+  { name: 'public route, a client token outside allowGroups → anonymous', config: 'main', path: '/public/info', token: 'serviceA', status: 200, json: { info: 'public', username: null } },
   { name: 'expired token → 401 invalid_token', config: 'main', path: '/api/items', token: 'expired', status: 401, text: err('invalid_token', 'Token expired'), expectHeaders: { 'www-authenticate': 'Bearer realm="conformance", error="invalid_token", error_description="Token expired"' } },
   { name: 'wrong audience → 401', config: 'main', path: '/api/items', token: 'wrongAudience', status: 401, expectHeaders: { 'www-authenticate': /error="invalid_token"/ } },
   { name: 'alg none → 401', config: 'main', path: '/api/items', token: 'algNone', status: 401, expectHeaders: { 'www-authenticate': /error="invalid_token"/ } },

@@ -34,6 +34,11 @@ export interface Decision {
   readonly error: RestAuthError | undefined;
   /** Set in report-only mode when a policy check would have denied. */
   readonly wouldDeny?: { readonly reason: DecisionReason; readonly error: RestAuthError } | undefined;
+  /**
+   * Set when a verified caller failed access policy on a public route: the request went on as
+   * anonymous (no `principal`); here is who it was and which check refused them.
+   */
+  readonly anonymous?: { readonly reason: DecisionReason; readonly error: RestAuthError; readonly principal: Principal } | undefined;
 }
 
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
@@ -44,8 +49,9 @@ export function allowDecision(
   principal: Principal | undefined,
   headers: Readonly<Record<string, string>> = EMPTY,
   wouldDeny?: Decision['wouldDeny'],
+  anonymous?: Decision['anonymous'],
 ): Decision {
-  return { allowed: true, status: 200, reason, principal, headers, body: undefined, error: undefined, wouldDeny };
+  return { allowed: true, status: 200, reason, principal, headers, body: undefined, error: undefined, wouldDeny, anonymous };
 }
 
 // error_description is a quoted-string of %x20-21 / %x23-5B / %x5D-7E (RFC 6750 §3).

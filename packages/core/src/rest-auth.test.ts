@@ -60,6 +60,10 @@ const cases: Case[] = [
   { name: 'public anonymous', url: '/public/info', status: 200, reason: 'public' },
   { name: 'public with valid token attaches principal', url: '/public/info', token: 'bob', status: 200, reason: 'authenticated' },
   { name: 'public with invalid token is 401', url: '/public/info', token: 'bad', status: 401, error: 'invalid_token' },
+  { name: 'public with a token outside allowGroups goes on as anonymous', url: '/public/info', token: 'eve', status: 200, reason: 'public' },
+  { name: 'public with a token of a client not allowed goes on as anonymous', url: '/public/info', token: 'svcb', status: 200, reason: 'public' },
+  { name: 'public in code, read-only member writing, goes on as anonymous', method: 'POST', url: '/docs', token: 'carol', route: { public: true }, status: 200, reason: 'public' },
+  { name: 'not public: a token outside allowGroups is 403', url: '/api/items', token: 'eve', status: 403, error: 'forbidden' },
   { name: 'public deep path', url: '/public/a/b', status: 200 },
   { name: 'public wrong method', method: 'POST', url: '/public/info', status: 401 },
   { name: 'public dot-segment escape', url: '/public/../api/items', status: 401 },
@@ -256,6 +260,48 @@ describe('report-only mode', () => {
     expect(del).toMatchObject({ allowed: true, wouldDeny: { reason: 'rule' } });
     const post = await auth.authenticate({ method: 'POST', url: '/api/items', headers: { authorization: 'Bearer bob' } });
     expect(post.status).toBe(403);
+  });
+});
+
+describe('a valid token on a public route', () => {
+  it('sets the principal only when the token also passes access policy; the audit event says why not', async () => {
+    const sink = createMemoryAuditSink();
+    const auth = createRestAuth({ ...base, audit: { enabled: true, sink: { type: 'memory' } } }, {
+      strategies: [staticStrategy()],
+      plugins: [{ name: 'mem', auditSinks: { memory: () => sink } }],
+    });
+    const ok = await auth.authenticate({ method: 'GET', url: '/public/info', headers: { authorization: 'Bearer bob' } });
+    expect(ok).toMatchObject({ allowed: true, reason: 'authenticated', principal: { username: 'bob' }, anonymous: undefined });
+    const eve = await auth.authenticate({ method: 'GET', url: '/public/info', headers: { authorization: 'Bearer eve' } });
+    expect(eve).toMatchObject({ allowed: true, status: 200, reason: 'public', principal: undefined });
+    expect(eve.anonymous).toMatchObject({ reason: 'allowGroups', principal: { username: 'eve' } });
+    expect(eve.anonymous?.error.message).toBe('Not a member of an allowed group');
+    await auth.close();
+    expect(sink.events.at(-2)).not.toHaveProperty('anonymousReason');
+    expect(sink.events.at(-1)).toMatchObject({ decision: 'allow', reason: 'public', status: 200, username: 'eve', anonymousReason: 'allowGroups' });
+  });
+  it('explain shows the refusal and that the request went on as anonymous', async () => {
+    const { decision, steps } = await gate().explain({ method: 'GET', url: '/public/info', headers: { authorization: 'Bearer eve' } });
+    expect(decision.reason).toBe('public');
+    expect(steps.map((s) => `${s.check}:${s.result}`)).toEqual(['bypass:skip', 'public-route:pass', 'credentials:pass', 'verify:pass', 'allowGroups:fail']);
+    expect(steps.at(-1)?.detail).toBe('Not a member of an allowed group; the route is public, so the request goes on as anonymous');
+  });
+  it('a rule that requires authentication keeps the route closed (403, not anonymous)', async () => {
+    const d = await gate({ policy: { rules: [{ match: 'GET /public/info', groups: ['admins'] }] } }).authenticate({ method: 'GET', url: '/public/info', headers: { authorization: 'Bearer bob' } });
+    expect(d.status).toBe(403);
+  });
+  it('report-only policy keeps the principal and records a would-deny', async () => {
+    const d = await gate({ policy: { mode: 'report-only' } }).authenticate({ method: 'GET', url: '/public/info', headers: { authorization: 'Bearer eve' } });
+    expect(d).toMatchObject({ allowed: true, reason: 'authenticated', principal: { username: 'eve' }, wouldDeny: { reason: 'allowGroups' } });
+  });
+  it('is rate-limited as the anonymous caller it became (by IP)', async () => {
+    const keys: string[] = [];
+    const auth = createRestAuth({ ...base, rateLimit: { enabled: true } }, {
+      strategies: [staticStrategy()],
+      plugins: [{ name: 'spy', rateLimitStores: { memory: () => ({ async hit(h) { keys.push(h.key); return { allowed: true, limit: 1, remaining: 0, resetMs: 0, retryAfterMs: 0 }; } }) } }],
+    });
+    await auth.authenticate({ method: 'GET', url: '/public/info', headers: { authorization: 'Bearer eve' }, remoteAddress: '192.0.2.1' });
+    expect(keys).toEqual(['ip:192.0.2.1']);
   });
 });
 

@@ -32,6 +32,11 @@ export interface AuditEvent {
   readonly ip: string | null;
   readonly userAgent: string | null;
   readonly latencyMs: number;
+  /**
+   * Present when a verified caller failed this access-policy check on a public route and the
+   * request went on as anonymous (`username` and the rest still name the caller).
+   */
+  readonly anonymousReason?: DecisionReason;
 }
 
 /**
