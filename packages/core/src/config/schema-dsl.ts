@@ -13,7 +13,7 @@
  *   {@link obj} (fixed keys), {@link byType} (one shape per JSON type, e.g. a string or an
  *   array of them), {@link tagged} (one shape per value of a tag key: a provider's `preset` or
  *   `type`, a store's `type`; a wrong tag is reported at the tag's own path) and {@link secret}.
- *   Option names follow JSON Schema's keywords.
+ *   Option names follow JSON Schema's keywords (`min`/`max` stand for minimum/maximum).
  * - Properties of an object are {@link required}, {@link optional} or {@link withDefault}; a
  *   missing key with a default gets a copy of it, checked like a written value.
  * - Secrets: a string, or `{"env": "NAME"}` read from `ctx.env`; an issue names the variable,
