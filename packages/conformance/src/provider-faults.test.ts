@@ -52,7 +52,7 @@ describe('provider faults, the same in every framework', () => {
       const res = await me(app, 'some-opaque-token');
       expect(res.status, name).toBe(503);
       expect(res.headers.get('retry-after'), name).toBe('5');
-      expect((await res.json()).error, name).toBe('temporarily_unavailable');
+      expect(((await res.json()) as { error?: string }).error, name).toBe('temporarily_unavailable');
     }
   });
 
