@@ -86,9 +86,9 @@ describe('restauth config check', () => {
     expect(out.warnings).toEqual(['rateLimit.store is "memory": with several instances each counts on its own']);
   });
 
-  it('lists every problem with its path (exit 1)', async () => {
+  it('lists every problem with its path (exit 2)', async () => {
     const r = await restauth(['config', 'check', bad]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/✖ \S*bad\.json has \d+ problems/);
     for (const path of ['bogus', 'providers[0].name', 'providers[0].jwksUri', 'policy.ipAllow[0]', 'policy.rules[0].match', 'rateLimit.limit']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${path.replace(/[[\].]/g, '\\$&')}\\s+\\S`, 'm'));
@@ -101,18 +101,18 @@ describe('restauth config check', () => {
     ]));
   });
 
-  it('reports a missing {"env"} secret, unreadable files and broken JSON as problems', async () => {
+  it('reports a missing {"env"} secret, unreadable files and broken JSON as problems (exit 2)', async () => {
     const noSecret = await restauth(['config', 'check', good]);
-    expect(noSecret.code).toBe(1);
+    expect(noSecret.code).toBe(2);
     expect(noSecret.stdout).toMatch(/providers\[2\]\.clientSecret\s+environment variable INTROSPECTION_SECRET is not set/);
 
     const missing = await restauth(['config', 'check', join(tmp.dir, 'nope.json')]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stdout).toContain('no such file');
 
     await writeFile(join(tmp.dir, 'broken.json'), '{\n  "enabled": true,\n  "realm": \n}\n');
     const broken = await restauth(['config', 'check', 'broken.json'], { cwd: tmp.dir });
-    expect(broken.code).toBe(1);
+    expect(broken.code).toBe(2);
     expect(broken.stdout).toContain('broken.json is not valid JSON');
   });
 
@@ -122,7 +122,7 @@ describe('restauth config check', () => {
       apiTokens: { enabled: true, store: { type: 'postgres', url: 'postgres://db.invalid:5432/x' } },
     });
     const r = await restauth(['config', 'check', pem, '--json']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).issues[0].path).toMatch(/^providers\[0\]/);
   });
 

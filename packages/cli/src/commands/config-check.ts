@@ -223,11 +223,13 @@ export const configCheckCommand: Command = {
     'app does at start-up (without contacting any provider, Redis or PostgreSQL) and prints what it',
     'enables: providers and where their keys come from, API tokens, policy, rate limit and audit.',
     'Every problem is printed with its path. {"env": "NAME"} secrets must be set in the environment.',
-    'Exit code: 0 valid, 1 problems found, 2 usage error.',
+    'Exit code: 0 valid, 1 valid but with warnings (--strict only), 2 invalid or unreadable, or a usage error.',
   ].join('\n'),
-  options: {},
+  options: {
+    strict: { type: 'boolean', description: 'Warnings are problems: exit 1 when there is any (for CI)' },
+  },
   positionals: { min: 0, max: 1 },
-  examples: ['restauth config check', 'restauth config check deploy/prod.restauth.json', 'restauth config check --json | jq .issues'],
+  examples: ['restauth config check', 'restauth config check deploy/prod.restauth.json --strict', 'restauth config check --json | jq .issues'],
   async run(ctx) {
     const { out } = ctx;
     const s = out.style;
@@ -240,12 +242,14 @@ export const configCheckCommand: Command = {
         out.line(`${s.red(s.bold('✖'))} ${s.bold(location.display)} has ${issues.length} problem${issues.length === 1 ? '' : 's'}`);
         out.write(table(issues.map((i) => [s.cyan(i.path || '(file)'), i.message]), { indent: 2 }));
       }
-      return EXIT_CODES.failure;
+      // An invalid config is invalid input, as for every other command: the app would not start.
+      return EXIT_CODES.usage;
     }
     const summary = describeConfig(raw, config);
+    const verdict = ctx.values['strict'] === true && summary.warnings.length ? EXIT_CODES.problem : EXIT_CODES.ok;
     if (out.json) {
       out.printJson({ valid: true, file: location.display, ...summary });
-      return EXIT_CODES.ok;
+      return verdict;
     }
     out.line(`${s.green(s.bold('✔'))} ${s.bold(location.display)} is valid`, '');
     const sections: [string, readonly string[]][] = [
@@ -264,6 +268,6 @@ export const configCheckCommand: Command = {
       parts.forEach((part, i) => out.line(i === 0 ? padEnd(head, width) + part : ' '.repeat(width) + part));
     }
     if (summary.warnings.length) out.line('', ...summary.warnings.map((w) => `${s.yellow('warning:')} ${w}`));
-    return EXIT_CODES.ok;
+    return verdict;
   },
 };
