@@ -35,9 +35,10 @@ describe.each<Platform>(['express', 'fastify'])('nestjs-example on %s', (platfor
     expect(await bad.text()).toBe('{"error":"bad_request","message":"Malformed request"}');
   });
 
-  it('unknown routes: Nest routes before the guard, so 404 without auth', async () => {
+  it('unknown routes: refused by the gate before the 404, as in the Express example', async () => {
     const res = await fetch(`${target.baseUrl}/api/nope`);
-    expect(res.status).toBe(404);
-    expect(await res.text()).toBe('{"error":"not_found","message":"Not found"}');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="nestjs-example"');
+    expect(await res.text()).toBe('{"error":"unauthorized","message":"Authentication required"}');
   });
 });

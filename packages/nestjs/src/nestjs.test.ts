@@ -124,6 +124,7 @@ describe.each<Platform>(['express', 'fastify'])('@restauth/nestjs on %s', (platf
   let base: string;
   let limited: string;
   let custom: string;
+  let gateRuns = 0;
   const send = (path: string, token?: string, init: RequestInit = {}, root = base) =>
     fetch(root + path, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string>) } });
 
@@ -139,6 +140,8 @@ describe.each<Platform>(['express', 'fastify'])('@restauth/nestjs on %s', (platf
     limited = await start(platform, LimitedModule);
 
     const instance = createRestAuth(config(), { plugins: [jwtPlugin()] });
+    const authenticate = instance.authenticate.bind(instance);
+    instance.authenticate = (...args) => { gateRuns++; return authenticate(...args); };
     @Module({ imports: [RestAuthModule.forRoot(instance, { guard: CountingGuard })], controllers: [FixtureController] })
     class CustomModule {}
     custom = await start(platform, CustomModule);
@@ -258,6 +261,42 @@ describe.each<Platform>(['express', 'fastify'])('@restauth/nestjs on %s', (platf
     denied.length = 0;
     expect((await send('/me', tokens['alice'], {}, custom)).status).toBe(200);
     expect((await send('/me', undefined, {}, custom)).status).toBe(401);
+    expect(denied).toEqual(['credentials']);
+  });
+
+  it('an unknown path without credentials: the 401 of any protected route, byte for byte', async () => {
+    const known = await send('/me');
+    for (const [method, path] of [['GET', '/nope'], ['POST', '/api/nope?x=1'], ['PUT', '/me'], ['DELETE', '/admin-area/x/y']] as const) {
+      const res = await send(path, undefined, { method });
+      expect(res.status, `${method} ${path}`).toBe(401);
+      for (const h of ['www-authenticate', 'content-type', 'ratelimit-limit']) expect(res.headers.get(h), h).toBe(known.headers.get(h));
+      expect(await res.text()).toBe('{"error":"unauthorized","message":"Authentication required"}');
+    }
+    const bad = await send('/nope', 'not.a.jwt');
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toMatch(/^Bearer realm="nest-test", error="invalid_token"/);
+    expect((await send('/nope', tokens['eve'])).status).toBe(403);
+  });
+
+  it('an unknown path with a valid token: the app\'s own 404, with the rate-limit headers', async () => {
+    const res = await send('/nope', tokens['alice']);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('ratelimit-limit')).toBe('1000');
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    expect(await res.json()).toMatchObject({ statusCode: 404, message: 'Cannot GET /nope' });
+  });
+
+  it('runs the gate once per request, routed or not, and through the guard subclass', async () => {
+    denied.length = 0;
+    gateRuns = 0;
+    expect((await send('/me', tokens['alice'], {}, custom)).status).toBe(200);
+    expect(gateRuns).toBe(1);
+    expect((await send('/open', undefined, {}, custom)).status).toBe(200);
+    expect(gateRuns).toBe(2);
+    expect((await send('/nope', undefined, {}, custom)).status).toBe(401);
+    expect(gateRuns).toBe(3);
+    expect((await send('/nope', tokens['alice'], {}, custom)).status).toBe(404);
+    expect(gateRuns).toBe(4);
     expect(denied).toEqual(['credentials']);
   });
 

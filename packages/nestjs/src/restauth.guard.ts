@@ -104,6 +104,30 @@ export class RestAuthGuard implements CanActivate {
     return true;
   }
 
+  /**
+   * A request Nest's router matched to no route, judged before Nest's 404 as the Express, Koa and
+   * Fastify adapters do: a protected route with no requirements of its own (the config's
+   * `bypass`, `public` and `rules` still apply). Resolves when the gate allows (the app's 404
+   * follows, with the rate-limit headers); otherwise throws `onDeny`'s exception, whose
+   * context's `getHandler()` is Nest's not-found handler and `getClass()` is null.
+   * `RestAuthModule` calls it; the gate runs once either way, here or in `canActivate`.
+   *
+   * @example
+   * protected override onDeny(decision: Decision, context: ExecutionContext) {
+   *   if (context.getClass() === null) metrics.count('unknown-path', decision.reason);
+   *   return super.onDeny(decision, context);
+   * }
+   */
+  async canActivateUnmatched(context: ExecutionContext): Promise<true> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<RestAuthHttpRequest>();
+    const decision = await this.restauth.authenticate(this.toRequestLike(request));
+    this.setHeaders(http.getResponse<PlatformResponse>(), decision.headers);
+    if (!decision.allowed) throw this.onDeny(decision, context);
+    if (decision.principal) request.auth = decision.principal;
+    return true;
+  }
+
   private routeInfo(context: ExecutionContext): RouteInfo {
     const handler = context.getHandler();
     const cls = context.getClass();

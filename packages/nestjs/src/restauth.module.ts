@@ -1,9 +1,10 @@
-import { ConfigurableModuleBuilder, Inject, Module, type ConfigurableModuleAsyncOptions, type DynamicModule, type OnApplicationShutdown, type Type } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { ConfigurableModuleBuilder, Inject, Module, type ConfigurableModuleAsyncOptions, type DynamicModule, type OnApplicationShutdown, type OnModuleInit, type Type } from '@nestjs/common';
+import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import { createRestAuth, isRestAuth, loadConfig, type CreateRestAuthOptions, type RestAuth, type RestAuthConfig } from '@restauth/core';
 import { jwtPlugin } from '@restauth/jwt';
 import { RESTAUTH } from './restauth.constants.js';
 import { RestAuthGuard } from './restauth.guard.js';
+import { gateNotFoundHandler } from './restauth.not-found.js';
 import { RestAuthTokensController } from './restauth.tokens.controller.js';
 
 /**
@@ -51,6 +52,7 @@ export type RestAuthForRootOptions = CreateRestAuthOptions & RestAuthModuleExtra
 export type RestAuthModuleAsyncOptions = ConfigurableModuleAsyncOptions<RestAuthModuleOptions> & RestAuthModuleExtras;
 
 const OPTIONS = Symbol.for('@restauth/nestjs:options');
+const GUARD = Symbol.for('@restauth/nestjs:guard');
 
 function createInstance({ config, ...options }: RestAuthModuleOptions): RestAuth {
   if (isRestAuth(config)) return config;
@@ -70,7 +72,9 @@ const { ConfigurableModuleClass } = new ConfigurableModuleBuilder<RestAuthModule
     providers: [
       ...(definition.providers ?? []),
       { provide: RESTAUTH, useFactory: createInstance, inject: [OPTIONS] },
-      { provide: APP_GUARD, useClass: extras.guard ?? RestAuthGuard },
+      // One guard instance: APP_GUARD for routed requests, the not-found hook for the others.
+      { provide: GUARD, useClass: extras.guard ?? RestAuthGuard },
+      { provide: APP_GUARD, useExisting: GUARD },
     ],
     exports: [RESTAUTH],
   }))
@@ -78,17 +82,20 @@ const { ConfigurableModuleClass } = new ConfigurableModuleBuilder<RestAuthModule
 
 /**
  * Global module: builds the restauth instance (token {@link RESTAUTH}) and guards every route
- * with {@link RestAuthGuard}. Closes the instance on shutdown when it built it.
+ * with {@link RestAuthGuard}, and a path no route matches too (before Nest's 404). Closes the
+ * instance on shutdown when it built it.
  *
  * @example
  * @Module({ imports: [RestAuthModule.forRoot('restauth.config.json')], controllers: [ItemsController] })
  * export class AppModule {}
  */
 @Module({})
-export class RestAuthModule implements OnApplicationShutdown {
+export class RestAuthModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(RESTAUTH) private readonly restauth: RestAuth,
     @Inject(OPTIONS) private readonly options: RestAuthModuleOptions,
+    @Inject(GUARD) private readonly guard: RestAuthGuard,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   /**
@@ -113,6 +120,11 @@ export class RestAuthModule implements OnApplicationShutdown {
    */
   static forRootAsync(options: RestAuthModuleAsyncOptions): DynamicModule {
     return ConfigurableModuleClass.forRootAsync(options);
+  }
+
+  /** Nest registers its not-found handler right after this hook: the gate goes in front of it. */
+  onModuleInit(): void {
+    gateNotFoundHandler(this.adapterHost.httpAdapter, this.guard);
   }
 
   async onApplicationShutdown(): Promise<void> {
