@@ -41,10 +41,14 @@ async function restauthIn(args: readonly string[], via: 'npx' | 'bin' = 'bin'): 
 
 beforeAll(async () => {
   tmp = await tempDir();
-  const tarballs = await Promise.all([join(PACKAGES, 'core'), join(PACKAGES, 'jwt'), join(PACKAGES, 'cli'), JOSE].map(async (dir) => {
-    const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', tmp.dir], { cwd: dir, env: npmEnv() });
-    return join(tmp.dir, stdout.trim().split('\n').at(-1) as string);
-  }));
+  const pack = async (cwd: string, args: readonly string[] = []) => {
+    const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', tmp.dir, ...args], { cwd, env: npmEnv() });
+    return stdout.trim().split('\n').map((name) => join(tmp.dir, name));
+  };
+  // One npm for the three workspaces (npm's start-up is most of the time), one for jose.
+  const packed = await Promise.all([pack(join(PACKAGES, '..'), ['-w', '@restauth/core', '-w', '@restauth/jwt', '-w', '@restauth/cli']), pack(JOSE)]);
+  const tarballs = packed.flat();
+  expect(tarballs.map((t) => t.slice(tmp.dir.length + 1))).toEqual(['core', 'jwt', 'cli', 'jose'].map((name) => expect.stringMatching(new RegExp(`^(restauth-)?${name}-\\d+\\.\\d+\\.\\d+\\.tgz$`))));
   project = join(tmp.dir, 'project');
   await mkdir(project);
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'uses-restauth-cli', private: true }));
