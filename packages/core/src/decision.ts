@@ -14,6 +14,7 @@ export type DecisionReason =
   | 'rule'
   | 'route'
   | 'rateLimit'
+  | 'tokenUses'
   | 'public'
   | 'authenticated';
 

@@ -72,10 +72,10 @@ export type {
 } from './config/types.js';
 export { API_TOKEN_PREFIX, API_TOKEN_LENGTH, generateApiToken, hashApiToken, parseApiToken } from './api-tokens/format.js';
 export type { GeneratedToken } from './api-tokens/format.js';
-export { createMemoryApiTokenStore } from './api-tokens/store.js';
-export type { ApiTokenStore, ApiTokenRecord, ApiTokenOwner } from './api-tokens/store.js';
+export { createMemoryApiTokenStore, usageHorizon, utcDay } from './api-tokens/store.js';
+export type { ApiTokenStore, ApiTokenRecord, ApiTokenOwner, ApiTokenRateLimit, ApiTokenUsageDay } from './api-tokens/store.js';
 export { createApiTokens } from './api-tokens/api-tokens.js';
-export type { ApiTokens, ApiTokensOptions, CreatedApiToken, ApiTokenSummary } from './api-tokens/api-tokens.js';
+export type { ApiTokens, ApiTokensOptions, CreatedApiToken, ApiTokenSummary, ApiTokenPage, ApiTokenPageOptions, ApiTokenUsage } from './api-tokens/api-tokens.js';
 export { handleTokenRequest, isTokenRoute, TOKEN_ROUTES_PATH } from './api-tokens/routes.js';
 export { readJsonBody } from './api-tokens/body.js';
 export type { HttpResult, TokenRouteRequest } from './api-tokens/routes.js';

@@ -24,6 +24,10 @@ export interface Principal {
   readonly expiresAt?: Date | undefined;
   /** For API tokens: the token's id. */
   readonly tokenId?: string | undefined;
+  /** For API tokens: the `meta` object given at creation (a customer, a plan...), if any. */
+  readonly tokenMeta?: Readonly<Record<string, unknown>> | undefined;
+  /** For API tokens: the token's own rate limit, if it was created with one. */
+  readonly tokenRateLimit?: { readonly limit: number; readonly windowSec: number } | undefined;
 }
 
 /** The principal fields that are safe to show a caller (`GET /api/me`), in a fixed order. */

@@ -50,13 +50,13 @@ export interface GeneratedToken {
 }
 
 /**
- * Generates a token: `rat_` + id + 256-bit secret + CRC32 checksum, all base62.
+ * Generates a token: `rat_` + id + 256-bit secret + CRC32 checksum, all base62. Give `id` to
+ * make a new secret for an existing token (a roll).
  *
  * @example
  * const { id, token, hash } = generateApiToken();
  */
-export function generateApiToken(): GeneratedToken {
-  const id = randomBase62(ID_LENGTH);
+export function generateApiToken(id: string = randomBase62(ID_LENGTH)): GeneratedToken {
   const body = API_TOKEN_PREFIX + id + randomBase62(SECRET_LENGTH);
   const token = body + checksum(body);
   return { id, token, hash: hashApiToken(token) };

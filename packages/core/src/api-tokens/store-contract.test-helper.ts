@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiToken } from './format.js';
-import type { ApiTokenRecord, ApiTokenStore } from './store.js';
+import { usageHorizon, utcDay, type ApiTokenRecord, type ApiTokenStore } from './store.js';
 
 /** A record for tests; ids are fresh per call so stores can be shared between runs. */
 export function sampleRecord(overrides: Partial<ApiTokenRecord> = {}): ApiTokenRecord {
@@ -13,6 +13,7 @@ export function sampleRecord(overrides: Partial<ApiTokenRecord> = {}): ApiTokenR
     id, hash, name: 'ci token', scopes: ['items:read'],
     owner: { subject: 'sub-alice', username: 'alice', provider: 'idp', groups: ['users'] },
     createdAt: new Date('2026-01-01T00:00:00.000Z'), expiresAt: new Date('2027-01-01T00:00:00.000Z'), lastUsedAt: null, revokedAt: null,
+    meta: null, rateLimit: null, remaining: null, previous: null,
     ...overrides,
   };
 }
@@ -72,6 +73,53 @@ export function describeApiTokenStore(name: string, make: () => Promise<ApiToken
       await store.touch([{ id: a.id, lastUsedAt: t0 }]);
       expect((await store.get(a.id))?.lastUsedAt).toEqual(t1);
       expect((await store.get(b.id))?.lastUsedAt).toEqual(t1);
+    });
+    it('keeps meta, rate limit, remaining uses and a previous secret intact', async () => {
+      const r = sampleRecord({
+        meta: { customer: 'acme', plan: { tier: 'gold', seats: 3 }, tags: ['a', 'é'] }, rateLimit: { limit: 10, windowSec: 1.5 }, remaining: 7,
+        previous: { hash: generateApiToken().hash, until: new Date('2026-08-01T00:00:00.123Z') },
+      });
+      await store.create(r);
+      expect(await store.get(r.id)).toEqual(r);
+      expect((await store.list({ owner: { provider: 'idp', subject: r.owner.subject } })).find((x) => x.id === r.id)).toEqual(r);
+    });
+    it('rolls a live token to a new hash with or without a previous one, never a revoked or unknown one', async () => {
+      const r = sampleRecord();
+      await store.create(r);
+      const next = generateApiToken(r.id);
+      const previous = { hash: r.hash, until: new Date('2026-09-01T00:00:00.000Z') };
+      expect(await store.roll(r.id, { hash: next.hash, previous })).toBe(true);
+      expect(await store.get(r.id)).toEqual({ ...r, hash: next.hash, previous });
+      const again = generateApiToken(r.id);
+      expect(await store.roll(r.id, { hash: again.hash, previous: null })).toBe(true);
+      expect(await store.get(r.id)).toEqual({ ...r, hash: again.hash, previous: null });
+      await store.revoke(r.id, new Date('2026-09-02T00:00:00.000Z'));
+      expect(await store.roll(r.id, { hash: next.hash, previous: null })).toBe(false);
+      expect((await store.get(r.id))?.hash).toBe(again.hash);
+      expect(await store.roll('0000000000000003', { hash: next.hash, previous: null })).toBe(false);
+    });
+    it('spends remaining uses down to 0, then says -1; null for unlimited or unknown tokens', async () => {
+      const r = sampleRecord({ remaining: 3 });
+      const unlimited = sampleRecord();
+      await store.create(r);
+      await store.create(unlimited);
+      const spent = await Promise.all([1, 2, 3, 4, 5].map(() => store.spend(r.id)));
+      expect(spent.sort()).toEqual([-1, -1, 0, 1, 2]);
+      expect((await store.get(r.id))?.remaining).toBe(0);
+      expect(await store.spend(unlimited.id)).toBeNull();
+      expect(await store.spend('0000000000000004')).toBeNull();
+    });
+    it('adds per-day usage counts, reads them from a day on, and drops days past retention', async () => {
+      const r = sampleRecord();
+      await store.create(r);
+      const today = utcDay(Date.now());
+      const yesterday = utcDay(Date.now() - 86_400_000);
+      const old = utcDay(Date.now() - 40 * 86_400_000);
+      await store.addUsage([{ id: r.id, day: today, allowed: 2, refused: 1 }, { id: r.id, day: yesterday, allowed: 5, refused: 0 }, { id: r.id, day: old, allowed: 9, refused: 9 }], 30);
+      await store.addUsage([{ id: r.id, day: today, allowed: 1, refused: 2 }, { id: '0000000000000005', day: today, allowed: 1, refused: 0 }], 30);
+      expect(await store.usage(r.id, yesterday)).toEqual([{ day: yesterday, allowed: 5, refused: 0 }, { day: today, allowed: 3, refused: 3 }]);
+      expect(await store.usage(r.id, usageHorizon(30))).toEqual([{ day: yesterday, allowed: 5, refused: 0 }, { day: today, allowed: 3, refused: 3 }]);
+      expect(await store.usage('0000000000000005', yesterday)).toEqual([]);
     });
   });
 }

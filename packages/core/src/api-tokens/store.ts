@@ -17,6 +17,27 @@ export interface ApiTokenRecord {
   readonly expiresAt: Date | null;
   readonly lastUsedAt: Date | null;
   readonly revokedAt: Date | null;
+  /** Free-form JSON the creator attached (≤ 1 KiB), or null. */
+  readonly meta: Readonly<Record<string, unknown>> | null;
+  /** The token's own rate limit (instead of the global one), or null. */
+  readonly rateLimit: ApiTokenRateLimit | null;
+  /** Requests left for a token made with `remaining`; null: unlimited. */
+  readonly remaining: number | null;
+  /** After a roll: the old secret's hash and when it stops working, or null. */
+  readonly previous: { readonly hash: string; readonly until: Date } | null;
+}
+
+/** A per-token rate limit: `limit` requests per `windowSec`. */
+export interface ApiTokenRateLimit {
+  readonly limit: number;
+  readonly windowSec: number;
+}
+
+/** Requests with one token on one UTC day (`YYYY-MM-DD`). */
+export interface ApiTokenUsageDay {
+  readonly day: string;
+  readonly allowed: number;
+  readonly refused: number;
 }
 
 /**
@@ -38,6 +59,22 @@ export interface ApiTokenStore {
   /** Records last use, in batches (never a write per request). */
   touch(updates: readonly { id: string; lastUsedAt: Date }[]): Promise<void>;
   /**
+   * Gives a live (not revoked) token a new secret `hash`, keeping the old one as `previous`
+   * (or none); announced like a revocation, so caches drop the old record. False when the token
+   * is unknown or revoked.
+   */
+  roll(id: string, change: { hash: string; previous: { hash: string; until: Date } | null }): Promise<boolean>;
+  /**
+   * Spends one use of a token made with `remaining`, atomically across instances. Returns what
+   * is left after it (≥ 0), -1 when it was already used up, or null when the token has no
+   * limit of uses (or is unknown).
+   */
+  spend(id: string): Promise<number | null>;
+  /** Adds per-day counts, in batches; days older than `retentionDays` may be dropped. */
+  addUsage(counts: readonly ({ id: string } & ApiTokenUsageDay)[], retentionDays: number): Promise<void>;
+  /** Per-day counts of one token from `sinceDay` (`YYYY-MM-DD`, inclusive), oldest first. */
+  usage(id: string, sinceDay: string): Promise<ApiTokenUsageDay[]>;
+  /**
    * Optional: calls `listener` when any instance revokes a token (Redis pub/sub, PostgreSQL
    * LISTEN/NOTIFY), so caches drop it at once instead of at the end of their TTL.
    * Returns the unsubscribe function.
@@ -54,6 +91,7 @@ export interface ApiTokenStore {
  */
 export function createMemoryApiTokenStore(): ApiTokenStore {
   const byId = new Map<string, ApiTokenRecord>();
+  const days = new Map<string, Map<string, ApiTokenUsageDay>>();
   return {
     async create(record) {
       if (byId.has(record.id)) throw new Error('duplicate API token id');
@@ -79,5 +117,42 @@ export function createMemoryApiTokenStore(): ApiTokenStore {
         if (r && (!r.lastUsedAt || r.lastUsedAt < u.lastUsedAt)) byId.set(u.id, { ...r, lastUsedAt: u.lastUsedAt });
       }
     },
+    async roll(id, { hash, previous }) {
+      const r = byId.get(id);
+      if (!r || r.revokedAt) return false;
+      byId.set(id, { ...r, hash, previous });
+      return true;
+    },
+    async spend(id) {
+      const r = byId.get(id);
+      if (!r || r.remaining === null) return null;
+      if (r.remaining <= 0) return -1;
+      byId.set(id, { ...r, remaining: r.remaining - 1 });
+      return r.remaining - 1;
+    },
+    async addUsage(counts, retentionDays) {
+      const horizon = usageHorizon(retentionDays);
+      for (const c of counts) {
+        if (!byId.has(c.id)) continue;
+        const perDay = days.get(c.id) ?? new Map<string, ApiTokenUsageDay>();
+        days.set(c.id, perDay);
+        const cur = perDay.get(c.day);
+        perDay.set(c.day, { day: c.day, allowed: (cur?.allowed ?? 0) + c.allowed, refused: (cur?.refused ?? 0) + c.refused });
+        for (const d of perDay.keys()) if (d < horizon) perDay.delete(d);
+      }
+    },
+    async usage(id, sinceDay) {
+      return [...(days.get(id)?.values() ?? [])].filter((d) => d.day >= sinceDay).sort((a, b) => (a.day < b.day ? -1 : 1));
+    },
   };
+}
+
+/** The UTC day (`YYYY-MM-DD`) of a time. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** The oldest day a store must keep for `retentionDays` of usage, counted from today (UTC). */
+export function usageHorizon(retentionDays: number, nowMs = Date.now()): string {
+  return utcDay(nowMs - (retentionDays - 1) * 86_400_000);
 }

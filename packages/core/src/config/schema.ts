@@ -262,6 +262,11 @@ export const configSchema = obj({
     header: withDefault(str({ pattern: /^[a-z0-9-]+$/, patternHint: 'must be a lower-case header name' }), 'x-api-key'),
     maxLifetimeDays: withDefault(num({ integer: true, min: 1, max: 3650 }), 365),
     defaultLifetimeDays: withDefault(num({ integer: true, min: 1, max: 3650 }), 90),
+    maxRateLimit: withDefault(obj({
+      limit: required(num({ integer: true, min: 1 })),
+      windowSec: required(num({ min: 1, max: 86400 })),
+    }, { description: 'The most a token\'s own rateLimit may allow: at most `limit` requests, and at most limit/windowSec per second.' }), { limit: 6000, windowSec: 60 }),
+    usageRetentionDays: withDefault(num({ integer: true, min: 1, max: 400, description: 'Days of per-token usage counts kept (GET /auth/tokens/:id/usage).' }), 90),
   }, { refine: refineApiTokens }), {}),
   basicAuth: withDefault(obj({ enabled: withDefault(bool(), false) }), {}),
   policy: withDefault(obj({

@@ -180,6 +180,10 @@ export interface ApiTokensConfig {
   header?: string;
   maxLifetimeDays?: number;
   defaultLifetimeDays?: number;
+  /** The most a token's own `rateLimit` may allow. Default `{ limit: 6000, windowSec: 60 }`. */
+  maxRateLimit?: { limit: number; windowSec: number };
+  /** Days of per-token usage counts kept. Default 90. */
+  usageRetentionDays?: number;
 }
 
 /** The `audit` section. */

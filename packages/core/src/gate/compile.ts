@@ -17,6 +17,7 @@ import { createDisabledCheck } from './disabled.js';
 import { createIpCheck } from './ip.js';
 import { buildStrategies, builtinPlugin, openStore } from './plugins.js';
 import { createPublicRouteCheck } from './public-route.js';
+import { createTokenUsesCheck } from './token-uses.js';
 import { createRateLimitCheck } from './rate-limit.js';
 import { createReadOnlyCheck } from './read-only.js';
 import { createRouteCheck } from './route.js';
@@ -79,12 +80,15 @@ export function compileGate(config: ResolvedConfig, options: CompileGateOptions 
         adminGroups: at.adminGroups,
         maxLifetimeDays: at.maxLifetimeDays,
         defaultLifetimeDays: at.defaultLifetimeDays,
+        maxRateLimit: at.maxRateLimit,
+        usageRetentionDays: at.usageRetentionDays,
         now: options.now,
       })
     : undefined;
   // API tokens first: their prefix makes the check a string comparison.
   const strategies = [...(tokens ? [tokens.strategy] : []), ...buildStrategies(config, plugins), ...(options.strategies ?? [])];
-  const rateLimitStore = rl.enabled ? openStore('rateLimitStores', rl.store, plugins, { config, path: 'rateLimit.store' }) : undefined;
+  // API tokens may carry their own rate limit, counted in the configured store even when the global limit is off.
+  const rateLimitStore = rl.enabled || tokens ? openStore('rateLimitStores', rl.store, plugins, { config, path: 'rateLimit.store' }) : undefined;
 
   const rules: CompiledRule[] = policy.rules.map((r, i) => ({
     pattern: compileAll([r.match], `policy.rules[${i}].match`)[0] as RoutePattern,
@@ -113,7 +117,8 @@ export function compileGate(config: ResolvedConfig, options: CompileGateOptions 
         createAllowClientsCheck(policy.allowClients, policyReportOnly),
         ...createRuleChecks(rules),
         createRouteCheck(),
-        createRateLimitCheck(rl, rateLimitStore),
+        createRateLimitCheck(rl, rateLimitStore, tokens !== undefined),
+        createTokenUsesCheck(tokens),
       ].filter((c): c is Check => c !== undefined)
     : [createDisabledCheck()];
 

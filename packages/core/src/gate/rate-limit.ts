@@ -12,11 +12,13 @@ const STORE_DOWN_ALLOW: Outcome = { result: 'skip', detail: 'rate-limit store un
 
 /**
  * `rateLimit`: one hit per request in the caller's bucket (by token, principal, client or IP;
- * a matching rule's own limit wins), `RateLimit-*` headers on every answer, 429 when spent.
- * A store that fails denies with 503, or lets the request pass (`onStoreError: "allow"`).
+ * a matching rule's own limit wins, then an API token's own `rateLimit`), `RateLimit-*` headers
+ * on every answer, 429 when spent. A store that fails denies with 503, or lets the request pass
+ * (`onStoreError: "allow"`). With `tokenLimits` the check is there even when `rateLimit.enabled`
+ * is off, for API tokens that carry their own limit (and only for them).
  */
-export function createRateLimitCheck(rl: ResolvedConfig['rateLimit'], store: RateLimitStore | undefined): Check | undefined {
-  if (!rl.enabled || store === undefined) return undefined;
+export function createRateLimitCheck(rl: ResolvedConfig['rateLimit'], store: RateLimitStore | undefined, tokenLimits = false): Check | undefined {
+  if ((!rl.enabled && !tokenLimits) || store === undefined) return undefined;
   const exemptGroups = new Set(rl.exempt.groups);
   const exemptClients = new Set(rl.exempt.clients);
   const keyOf = createKeyFunction(rl);
@@ -24,18 +26,20 @@ export function createRateLimitCheck(rl: ResolvedConfig['rateLimit'], store: Rat
     name: 'rateLimit',
     run(ctx) {
       const p = ctx.principal;
+      if (p?.tokenRateLimit && !(rl.enabled && ctx.matchedRules.some((r) => r.rateLimit))) return hit(ctx, p.tokenRateLimit, `tok:${p.tokenId}`);
+      if (!rl.enabled) return undefined;
       if (p && (hasAny(p.groups, exemptGroups) || (p.clientId !== undefined && exemptClients.has(p.clientId)))) return undefined;
       return hit(ctx);
     },
     describe: (ctx) => `${ctx.headers?.['ratelimit-remaining']} of ${ctx.headers?.['ratelimit-limit']} left`,
   };
 
-  async function hit(ctx: GateContext): Promise<Outcome> {
-    const rule = ctx.matchedRules.find((r) => r.rateLimit);
-    const ruleLimit = rule?.rateLimit;
+  async function hit(ctx: GateContext, own?: { limit: number; windowSec: number; burst?: number }, ownKey?: string): Promise<Outcome> {
+    const rule = own ? undefined : ctx.matchedRules.find((r) => r.rateLimit);
+    const ruleLimit = own ?? rule?.rateLimit;
     const limit = ruleLimit?.limit ?? rl.limit;
     const windowSec = ruleLimit?.windowSec ?? rl.windowSec;
-    const key = (rule ? `r${rule.index}:` : '') + keyOf(ctx);
+    const key = ownKey ?? (rule ? `r${rule.index}:` : '') + keyOf(ctx);
     let result: RateLimitResult;
     try {
       result = await (store as RateLimitStore).hit({ key, limit, windowMs: windowSec * 1000, burst: ruleLimit?.burst ?? rl.burst ?? limit });

@@ -20,8 +20,15 @@ const reasonOf = (check: Check): DecisionReason => check.name as DecisionReason;
  * Runs one request through the gate's checks, in order. The runner, not the checks, handles
  * report-only mode, the anonymous fallback on public routes, errors thrown by a check (a deny
  * under that check's name, never a 500) and the explain steps (only when `steps` is given).
+ * A decision made with an API token counts in that token's usage (not when explaining).
  */
 export async function runGate(gate: Gate, request: RequestLike, route: RouteOptions | undefined, steps?: ExplainStep[]): Promise<Decision> {
+  const decision = await runChecks(gate, request, route, steps);
+  if (!steps) gate.tokens?.count(decision);
+  return decision;
+}
+
+async function runChecks(gate: Gate, request: RequestLike, route: RouteOptions | undefined, steps?: ExplainStep[]): Promise<Decision> {
   const ctx = new GateContext(request, route, gate.settings);
   const realm = gate.config.realm;
   for (const check of gate.checks) {
