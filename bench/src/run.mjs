@@ -1,5 +1,6 @@
-// restauth benchmark suite: `npm run bench` (full, ~8 min) or `npm run bench -- --quick` (< 1 min).
+// restauth benchmark suite: `npm run bench` (full, ~12 min) or `npm run bench -- --quick` (< 3 min).
 // Options: --quick, --only=<framework>[:<variant>],..., --rounds=N, --duration=S, --connections=N,
+// --pairs=N, --rate=R (the fixed request rate of the paired measurements), --no-pin,
 // --skip-http, --skip-micro, --skip-flood, --flood=N, --profile (write .cpuprofile files of every
 // server to bench/results/profiles), --no-build, --out=<file.md>.
 import { execFileSync, fork } from 'node:child_process';
@@ -26,8 +27,10 @@ const quick = args.quick === true;
 const settings = {
   mode: quick ? 'quick' : 'full',
   rounds: Number(args.rounds ?? (quick ? 1 : 4)),
-  // Adjacent restauth / no-auth measurements per framework, for the repeated-token figure.
-  pairs: Number(args.pairs ?? (quick ? 0 : 8)),
+  // Adjacent variant / no-auth measurements at one fixed rate, for the "adds" figures.
+  pairs: Number(args.pairs ?? (quick ? 2 : 6)),
+  pairDurationSec: Number(args['pair-duration'] ?? (quick ? 1 : 2)),
+  rate: Number(args.rate ?? 1000),
   durationSec: Number(args.duration ?? (quick ? 1 : 2)),
   // The first round warms every server up (JIT). Quick mode has none: autocannon needs a whole
   // second for any run, even a short one.
@@ -36,6 +39,20 @@ const settings = {
   floodCount: Number(args.flood ?? (quick ? 20_000 : 1_000_000)),
 };
 const outFile = args.out ? resolve(process.env.INIT_CWD ?? process.cwd(), args.out) : join(BENCH, 'results', quick ? 'quick.md' : 'latest.md');
+
+// The servers run on one core and this process (the load generator) on the other, so that load
+// generation does not steal the measured server's CPU. `taskset` is util-linux; without it, or
+// with --no-pin or on a one-core machine, nothing is pinned and the report says so.
+const CORES = { load: '0', server: '1' };
+function pin(pid, core) {
+  try {
+    execFileSync('taskset', ['-a', '-pc', core, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+settings.pinned = args['no-pin'] !== true && (await import('node:os')).cpus().length >= 2 && pin(process.pid, CORES.load);
 
 const T0 = Date.now();
 const log = (...m) => console.error(`[bench ${((Date.now() - T0) / 1000).toFixed(1).padStart(5)}s]`, ...m);
@@ -93,6 +110,7 @@ async function runHttp(idpInfo, tokens) {
   try {
     for (const s of servers) {
       const r = await s.ready;
+      if (settings.pinned && !pin(s.pid, CORES.server)) throw new Error(`cannot pin ${s.variant.framework}:${s.variant.id} to core ${CORES.server}`);
       s.port = r.port;
       s.tokens = { jwt: tokens.jwt, apiToken: r.apiToken };
       s.headers = authHeaders(s.variant, s.tokens);
@@ -106,7 +124,7 @@ async function runHttp(idpInfo, tokens) {
       const res = await load(s.port, s.headers, { connections: settings.connections, ...options });
       const cpu = await s.stop();
       if (res.non2xx || res.errors) throw new Error(`${s.variant.framework}:${s.variant.id}: ${res.non2xx} non-2xx answers and ${res.errors} errors under load`);
-      return { ...res, cpuUsPerReq: (cpu.userUs + cpu.systemUs) / res.total, rssMb: cpu.rss / 1048576 };
+      return { ...res, cpuUsPerReq: (cpu.userUs + cpu.systemUs) / res.total, userUsPerReq: cpu.userUs / res.total, systemUsPerReq: cpu.systemUs / res.total, rssMb: cpu.rss / 1048576 };
     };
     const frameworks = [...new Set(servers.map((s) => s.variant.framework))];
     for (let round = 0; round < settings.rounds; round++) {
@@ -123,23 +141,32 @@ async function runHttp(idpInfo, tokens) {
         }
       }
     }
-    // The repeated-token targets are a few µs: below what one round can resolve on a shared
-    // machine. So restauth and the bare server are also measured in adjacent pairs, the order
-    // alternating from pair to pair (so neither always runs second), and the median of the
-    // paired differences is taken.
+    // What a variant adds is a few µs: below what saturation runs can resolve, and a saturated
+    // server's CPU per request also moves with its throughput (a slower server wakes an idle
+    // client for every answer, and the kernel bills the wake-up to the server). So each restauth
+    // variant and the bare server are measured in adjacent pairs at the same fixed request rate,
+    // the order alternating (ABAB), and the median of the paired differences is taken.
     for (const fw of frameworks) {
       const bare = servers.find((s) => s.variant.framework === fw && s.variant.kind === 'bare');
-      const ours = servers.find((s) => s.variant.framework === fw && s.variant.id === 'restauth');
-      if (!bare || !ours || !settings.pairs) continue;
+      if (!bare || !settings.pairs) continue;
+      const ours = servers.filter((s) => s.variant.framework === fw && s.variant.kind === 'restauth');
+      const fixed = { durationSec: settings.pairDurationSec, overallRate: settings.rate };
       for (let i = 0; i < settings.pairs; i++) {
-        const first = i % 2 === 0 ? bare : ours;
-        const a = await measure(first, { durationSec: settings.durationSec });
-        const b = await measure(first === bare ? ours : bare, { durationSec: settings.durationSec });
-        const [cb, co] = first === bare ? [a, b] : [b, a];
-        ours.pairs.push({ bareCpuUsPerReq: cb.cpuUsPerReq, cpuUsPerReq: co.cpuUsPerReq, addedUs: co.cpuUsPerReq - cb.cpuUsPerReq });
+        for (const v of ours) {
+          const bareFirst = i % 2 === 0;
+          const a = await measure(bareFirst ? bare : v, fixed);
+          const b = await measure(bareFirst ? v : bare, fixed);
+          const [cb, co] = bareFirst ? [a, b] : [b, a];
+          v.pairs.push({
+            bareCpuUsPerReq: cb.cpuUsPerReq, cpuUsPerReq: co.cpuUsPerReq, addedUs: co.cpuUsPerReq - cb.cpuUsPerReq,
+            addedUserUs: co.userUsPerReq - cb.userUsPerReq, addedSystemUs: co.systemUsPerReq - cb.systemUsPerReq, reqPerSec: co.reqPerSec,
+          });
+        }
       }
-      const added = ours.pairs.map((p) => p.addedUs);
-      log(`pairs   ${fw.padEnd(7)} restauth adds ${median(added).toFixed(1)} µs CPU/req (median of ${added.length} pairs: ${added.map((x) => x.toFixed(1)).join(', ')})`);
+      for (const v of ours) {
+        const added = v.pairs.map((p) => p.addedUs);
+        log(`pairs   ${fw.padEnd(7)} ${v.variant.id.padEnd(20)} adds ${median(added).toFixed(1)} µs CPU/req at ${settings.rate} req/s (${added.map((x) => x.toFixed(1)).join(', ')})`);
+      }
     }
   } finally {
     await Promise.all(servers.map((s) => s.close()));

@@ -43,6 +43,7 @@ export function startServer(variant, idp, { profileDir } = {}) {
   }
   return {
     variant,
+    pid: child.pid,
     ready,
     start: () => ask('start'),
     stop: () => ask('stop'),

@@ -1,6 +1,6 @@
 // What the HTTP load compares, per framework. `bare` is the ceiling: the same route, no auth.
 
-/** @typedef {{ id: string, label: string, kind: 'bare' | 'floor' | 'restauth' | 'peer', cache?: boolean, credential: 'jwt' | 'api-token' | 'none' }} Variant */
+/** @typedef {{ id: string, label: string, kind: 'bare' | 'floor' | 'restauth' | 'peer', cache?: boolean, rateLimit?: boolean, audit?: boolean, credential: 'jwt' | 'api-token' | 'none' }} Variant */
 
 /** The ceiling and restauth's own variants, the same in every framework. @type {Variant[]} */
 const OWN = [
@@ -9,6 +9,8 @@ const OWN = [
   { id: 'restauth', label: 'restauth, JWT (RS256, JWKS)', kind: 'restauth', cache: true, credential: 'jwt' },
   { id: 'restauth-nocache', label: 'restauth, JWT, cache off (first-seen cost)', kind: 'restauth', cache: false, credential: 'jwt' },
   { id: 'restauth-apitoken', label: 'restauth, API token (memory store)', kind: 'restauth', credential: 'api-token' },
+  { id: 'restauth-ratelimit', label: 'restauth, JWT, rate limiting on (memory store)', kind: 'restauth', cache: true, credential: 'jwt', rateLimit: true },
+  { id: 'restauth-audit', label: 'restauth, JWT, audit on (file sink)', kind: 'restauth', cache: true, credential: 'jwt', audit: true },
 ];
 
 /** @type {Record<string, Variant[]>} */

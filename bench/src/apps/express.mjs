@@ -17,7 +17,9 @@ export async function createApp(variant, idp) {
       break;
     case 'restauth':
     case 'restauth-nocache':
-    case 'restauth-apitoken': {
+    case 'restauth-apitoken':
+    case 'restauth-ratelimit':
+    case 'restauth-audit': {
       const { restauth } = await import('@restauth/express');
       const { instance, apiToken } = await restauthFor(variant, idp);
       extra.apiToken = apiToken;

@@ -1,7 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * The restauth gate of a variant: one JWT provider (the local IdP's JWKS, RS256), and for the
  * API-token variant the memory token store with one token made for alice. Rate limiting and
- * audit stay at their defaults (off), as the peers have neither.
+ * audit stay at their defaults (off), as the peers have neither, except in the two variants that
+ * show what each costs: rate limiting with the memory store (a limit no run reaches) and audit
+ * to a file sink in a temporary folder.
  */
 export async function restauthFor(variant, idp) {
   const { createRestAuth } = await import('@restauth/core');
@@ -10,6 +16,8 @@ export async function restauthFor(variant, idp) {
     realm: 'bench',
     providers: [{ name: 'idp', type: 'jwt', issuer: idp.issuer, audience: 'api', jwksUri: idp.jwksUri, algorithms: ['RS256'] }],
     ...(variant.credential === 'api-token' ? { apiTokens: { enabled: true, store: { type: 'memory' } } } : {}),
+    ...(variant.rateLimit ? { rateLimit: { enabled: true, limit: 1_000_000_000, windowSec: 60, store: { type: 'memory' } } } : {}),
+    ...(variant.audit ? { audit: { enabled: true, sink: { type: 'file', path: join(mkdtempSync(join(tmpdir(), 'restauth-bench-')), 'audit.log') } } } : {}),
   };
   const instance = createRestAuth(config, { plugins: [jwtPlugin(variant.cache === false ? { verifiedCacheSize: 0 } : {})] });
   let apiToken;
