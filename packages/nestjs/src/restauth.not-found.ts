@@ -1,8 +1,28 @@
-import type { HttpServer } from '@nestjs/common';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import type { ExecutionContext, HttpServer, Type } from '@nestjs/common';
 import type { RestAuthGuard } from './restauth.guard.js';
 
 type Handler = (request: unknown, response: unknown, next?: (error?: unknown) => void) => unknown;
+
+/**
+ * The ExecutionContext of a request no route matched: HTTP, no controller class, the not-found
+ * handler as its handler. Our own (Nest's ExecutionContextHost is not public API).
+ */
+function unmatchedContext(args: [unknown, unknown, unknown], handler: Handler): ExecutionContext {
+  const http = { getRequest: <T>() => args[0] as T, getResponse: <T>() => args[1] as T, getNext: <T>() => args[2] as T };
+  const unsupported = () => {
+    throw new Error('not an RPC or WebSocket context: an HTTP request no route matched');
+  };
+  return {
+    getArgs: <T extends unknown[]>() => args as unknown as T,
+    getArgByIndex: <T>(index: number) => args[index] as T,
+    getType: <T extends string>() => 'http' as T,
+    getClass: <T>() => null as unknown as Type<T>,
+    getHandler: () => handler as unknown as ReturnType<ExecutionContext['getHandler']>,
+    switchToHttp: () => http,
+    switchToRpc: unsupported,
+    switchToWs: unsupported,
+  };
+}
 
 /**
  * Puts the gate in front of the not-found handler Nest is about to register on the platform
@@ -21,7 +41,7 @@ export function gateNotFoundHandler(adapter: HttpServer | undefined, guard: Rest
     adapter.setNotFoundHandler = register; // once: this app's handler only
     const gated = async (request: unknown, response: unknown, next?: (error?: unknown) => void) => {
       try {
-        await guard.canActivateUnmatched(new ExecutionContextHost([request, response, next], null, notFound));
+        await guard.canActivateUnmatched(unmatchedContext([request, response, next], notFound));
       } catch (error) {
         // Express: on to Nest's error layer; Fastify: a rejected 404 handler reaches Nest's error
         // handler. Either way the app's global exception filters write the deny, as for a guard.
