@@ -3,7 +3,12 @@ import type { IncomingHeaders } from './request.js';
 
 /** A credential as found on the request, before any verification. */
 export type Credential =
-  | { readonly kind: 'bearer'; readonly token: string }
+  | {
+    readonly kind: 'bearer';
+    readonly token: string;
+    /** Set when sent as `Authorization: DPoP <token>` (RFC 9449 §7.1): the token needs a proof. */
+    readonly scheme?: 'dpop' | undefined;
+  }
   | { readonly kind: 'basic'; readonly username: string; readonly password: string }
   | { readonly kind: 'api-key'; readonly token: string };
 
@@ -14,6 +19,8 @@ export interface ExtractOptions {
   readonly basic: boolean;
   /** Longest credential accepted, in characters. */
   readonly maxLength: number;
+  /** Accept the `DPoP` scheme (RFC 9449) besides Bearer. Default false. */
+  readonly dpop?: boolean | undefined;
 }
 
 // RFC 6750 §2.1 b64token.
@@ -83,6 +90,11 @@ export function extractCredential(
     if (param === '') return fail('Bearer scheme with no token');
     if (!B64TOKEN.test(param)) return fail('Malformed bearer token');
     return { kind: 'bearer', token: param };
+  }
+  if (scheme === 'dpop' && options.dpop) {
+    if (param === '') return fail('DPoP scheme with no token');
+    if (!B64TOKEN.test(param)) return fail('Malformed DPoP token');
+    return { kind: 'bearer', token: param, scheme: 'dpop' };
   }
   if (scheme === 'basic' && options.basic) {
     if (!B64TOKEN.test(param)) return fail('Malformed Basic credentials');

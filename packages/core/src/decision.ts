@@ -8,6 +8,7 @@ export type DecisionReason =
   | 'ip'
   | 'credentials'
   | 'verify'
+  | 'proof'
   | 'allowGroups'
   | 'readOnly'
   | 'allowClients'
@@ -55,8 +56,8 @@ export function allowDecision(
   return { allowed: true, status: 200, reason, principal, headers, body: undefined, error: undefined, wouldDeny, anonymous };
 }
 
-// error_description is a quoted-string of %x20-21 / %x23-5B / %x5D-7E (RFC 6750 §3).
-function quoted(s: string): string {
+/** Text made fit for a challenge's quoted-string: %x20-21 / %x23-5B / %x5D-7E (RFC 6750 §3). Internal to core. */
+export function quoted(s: string): string {
   return s.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');
 }
 
@@ -83,7 +84,10 @@ export function denyDecision(
   const code = error.code === 'config_error' ? 'invalid_token' : error.code;
   const status = STATUS_BY_CODE[code];
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...extraHeaders };
-  if (status === 401 || status === 400 || code === 'insufficient_scope') headers['www-authenticate'] = challenge(realm, error);
+  // A check may bring its own challenge (DPoP's, RFC 9449 §7.1).
+  if ((status === 401 || status === 400 || code === 'insufficient_scope') && headers['www-authenticate'] === undefined) {
+    headers['www-authenticate'] = challenge(realm, error);
+  }
   if (error.retryAfterSec !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterSec)));
   const body = JSON.stringify({ error: code, message: error.message });
   return { allowed: false, status, reason, principal, headers, body, error };

@@ -4,6 +4,8 @@
 export type RestAuthErrorCode =
   | 'invalid_request'
   | 'invalid_token'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'unauthorized'
   | 'forbidden'
   | 'insufficient_scope'
@@ -16,6 +18,8 @@ export type RestAuthErrorCode =
 export const STATUS_BY_CODE: Readonly<Record<Exclude<RestAuthErrorCode, 'config_error'>, number>> = {
   invalid_request: 400,
   invalid_token: 401,
+  invalid_dpop_proof: 401,
+  use_dpop_nonce: 401,
   unauthorized: 401,
   forbidden: 403,
   insufficient_scope: 403,

@@ -17,6 +17,20 @@ export type { Credential, ExtractOptions } from './credentials.js';
 export { getClaim, claimList, principalFromClaims } from './claims.js';
 export type { ClaimNames } from './claims.js';
 export type { Strategy, VerifyContext } from './strategy.js';
+export { createObservers, decisionEvent } from './observe.js';
+export type {
+  RestAuthObserver,
+  Observers,
+  ObserverSpan,
+  ObservedSource,
+  DecisionEvent,
+  ProviderFetchKind,
+  ProviderFetchStart,
+  ProviderFetchEvent,
+  TokenCacheEvent,
+  StoreErrorEvent,
+  ConfigReloadEvent,
+} from './observe.js';
 export { opaquePlugin, createIntrospectionStrategy, createUserinfoStrategy } from './opaque/opaque-plugin.js';
 export type { OpaqueStrategyContext } from './opaque/opaque-plugin.js';
 export type { OpaqueStrategyOptions } from './opaque/opaque-options.js';

@@ -1,6 +1,7 @@
 import type { ApiTokenStore } from './api-tokens/store.js';
 import type { AuditSink } from './audit.js';
 import type { ResolvedConfig, ResolvedProvider, ResolvedStore } from './config/types.js';
+import type { Observers } from './observe.js';
 import type { RateLimitStore } from './rate-limit.js';
 import type { Strategy } from './strategy.js';
 
@@ -9,6 +10,8 @@ export interface PluginContext {
   readonly config: ResolvedConfig;
   /** Config path of the entry being built, for errors (`providers[1]`, `rateLimit.store`). */
   readonly path: string;
+  /** The instance's observers (metrics, traces); undefined when nobody listens. */
+  readonly observers?: Observers | undefined;
 }
 
 /**

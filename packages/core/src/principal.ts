@@ -28,6 +28,13 @@ export interface Principal {
   readonly tokenMeta?: Readonly<Record<string, unknown>> | undefined;
   /** For API tokens: the token's own rate limit, if it was created with one. */
   readonly tokenRateLimit?: { readonly limit: number; readonly windowSec: number } | undefined;
+  /**
+   * Set when the token is sender-constrained and the caller proved it holds the key:
+   * `dpop` (RFC 9449 proof) or `mtls` (RFC 8705 client certificate).
+   */
+  readonly binding?: 'dpop' | 'mtls' | undefined;
+  /** With `binding`: the SHA-256 thumbprint (base64url) of the DPoP key (RFC 7638) or of the client certificate. */
+  readonly thumbprint?: string | undefined;
 }
 
 /** The principal fields that are safe to show a caller (`GET /api/me`), in a fixed order. */

@@ -21,6 +21,20 @@ export interface RequestLike {
    * request (400) instead of judging the first while a proxy in front may have used the last.
    */
   readonly rawHeaders?: readonly string[] | undefined;
+  /**
+   * The connection (Node's `req.socket`), when the adapter has it: whether it is TLS
+   * (`encrypted`, for the request's scheme) and the client certificate of mutual TLS
+   * (certificate-bound tokens, RFC 8705). Read only by the proof-of-possession check.
+   */
+  readonly socket?: TlsSocketLike | undefined;
+}
+
+/** What core reads of a Node socket: `net.Socket` or `tls.TLSSocket`. */
+export interface TlsSocketLike {
+  /** True on a TLS connection. */
+  readonly encrypted?: boolean | undefined;
+  /** `tls.TLSSocket#getPeerCertificate`: `raw` is the client certificate's DER; an empty object when none. */
+  getPeerCertificate?(detailed?: boolean): { readonly raw?: Uint8Array } | null | undefined;
 }
 
 /** Reads one header; an array (a repeated header) joins the way Node joins most headers. */

@@ -15,6 +15,7 @@ import type { RouteOptions } from './gate/route.js';
 import { runGate, type ExplainStep } from './gate/run.js';
 import { toRestAuthError } from './gate/verify.js';
 import { rawPath } from './path.js';
+import { createObservers, type RestAuthObserver } from './observe.js';
 import type { RestAuthPlugin } from './plugin.js';
 import type { Principal } from './principal.js';
 import type { RequestLike } from './request.js';
@@ -43,6 +44,11 @@ export interface CreateRestAuthOptions extends ValidateOptions {
    * {@link createFunctionAuditSink} or any {@link AuditSink}). Used when `audit.enabled` is true.
    */
   auditSink?: AuditSink;
+  /**
+   * Told of every decision, provider call, cache lookup and store error (`prometheusObserver()`
+   * from `@restauth/prometheus`, `openTelemetryObserver()` from `@restauth/opentelemetry`).
+   */
+  observers?: readonly RestAuthObserver[];
 }
 
 /**
@@ -94,7 +100,8 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
   const config = validateConfig(input, options);
   const now = options.now ?? Date.now;
   const realm = config.realm;
-  const gate = compileGate(config, { plugins: options.plugins, strategies: options.strategies, now });
+  const observers = createObservers(options.observers);
+  const gate = compileGate(config, { plugins: options.plugins, strategies: options.strategies, now, observers });
   const { tokens } = gate;
 
   const audit: AuditQueue | undefined = config.audit.enabled
@@ -141,12 +148,13 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
     }
   }
 
+  const detachObservers = observers?.attach({ auditStats: () => audit?.stats() });
   const instance: RestAuth & { [BRAND]: true } = {
     [BRAND]: true,
     config,
     async authenticate(request, route) {
       const started = audit ? now() : 0;
-      const decision = await decide(request, route);
+      const decision = observers ? await observers.decide(() => decide(request, route)) : await decide(request, route);
       record(request, decision, started);
       return decision;
     },
@@ -155,6 +163,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
       const fail = requirementError(principal, requirements);
       const decision = fail ? denyDecision(realm, 'route', fail, principal) : allowDecision('authenticated', principal);
       if (fail) record(request, decision, audit ? now() : 0);
+      if (fail) observers?.decision(decision, 0);
       return decision;
     },
     async explain(request, route) {
@@ -169,6 +178,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
     async close() {
       await gate.close();
       await audit?.close();
+      detachObservers?.();
     },
     auditStats() {
       return audit?.stats();

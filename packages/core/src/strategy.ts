@@ -1,10 +1,13 @@
 import type { Credential } from './credentials.js';
+import type { Observers } from './observe.js';
 import type { Principal } from './principal.js';
 import type { RequestLike } from './request.js';
 
 /** What a strategy gets besides the credential. */
 export interface VerifyContext {
   readonly request: RequestLike;
+  /** The instance's observers (metrics, traces); undefined when nobody listens. */
+  readonly observers?: Observers | undefined;
 }
 
 /**

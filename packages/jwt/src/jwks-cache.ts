@@ -1,4 +1,4 @@
-import { RestAuthError } from '@restauth/core';
+import { RestAuthError, type Observers } from '@restauth/core';
 import { discoverJwksUri } from './discovery.js';
 import { fetchJson } from './fetch-json.js';
 import { parseJwks, type JwksKey } from './jwks-keys.js';
@@ -19,6 +19,10 @@ export interface JwksCacheOptions {
   readonly timeoutMs: number;
   /** Retry schedule while no key was ever obtained. Default {@link NO_KEYS_RETRY}. */
   readonly noKeysRetry?: NoKeysRetry;
+  /** The provider's configured name, for observers. */
+  readonly provider?: string;
+  /** Told of each JWKS and discovery fetch; undefined when nobody listens. */
+  readonly observers?: Observers | undefined;
 }
 
 /** How soon a provider that holds no key at all is asked again: `firstMs`, doubled after each failure, at most `maxMs`. */
@@ -83,14 +87,16 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   let noKeysWaitMs = 0;
   let inflight: Promise<boolean> | undefined;
   let jwksUri: string | undefined = 'jwksUri' in source ? source.jwksUri : undefined;
+  const { observers } = options;
+  const provider = options.provider ?? '';
+  const observed = <T>(kind: 'jwks' | 'discovery', call: () => Promise<T>): Promise<T> => (observers ? observers.fetch({ provider, kind }, call) : call());
 
   async function load(): Promise<boolean> {
     try {
       if (jwksUri === undefined && 'discoveryIssuer' in source) {
-        jwksUri = await discoverJwksUri(options.fetch, source.discoveryIssuer, options.timeoutMs);
+        jwksUri = await observed('discovery', () => discoverJwksUri(options.fetch, source.discoveryIssuer, options.timeoutMs));
       }
-      const doc = await fetchJson(options.fetch, jwksUri as string, options.timeoutMs);
-      keys = await parseJwks(doc, algorithms);
+      keys = await observed('jwks', async () => parseJwks(await fetchJson(options.fetch, jwksUri as string, options.timeoutMs), algorithms));
       fetchedAt = now();
       lastFailed = false;
       noKeysWaitMs = 0;

@@ -23,7 +23,7 @@ export function jwtPlugin(options: JwtPluginOptions = {}): RestAuthPlugin {
         });
         // A JWT of an issuer no jwt provider names may still be another provider's to check.
         const othersMayAccept = ctx.config.providers.some((p) => p.type !== 'jwt');
-        return createJwtStrategy(jwtProviders, { ...options, paths, othersMayAccept });
+        return createJwtStrategy(jwtProviders, { ...options, paths, othersMayAccept, observers: ctx.observers });
       },
     },
   };

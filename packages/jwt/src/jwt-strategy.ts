@@ -1,4 +1,4 @@
-import { ConfigError, principalFromClaims, type ConfigIssue, type Principal, type ResolvedJwtProvider, type Strategy } from '@restauth/core';
+import { ConfigError, principalFromClaims, type ConfigIssue, type Observers, type Principal, type ResolvedJwtProvider, type Strategy, type TokenCacheEvent } from '@restauth/core';
 import { keyKindOf } from './algorithms.js';
 import { decodeCompactJws, isJsonObject } from './compact-jws.js';
 import { deepFreeze } from './deep-freeze.js';
@@ -13,6 +13,8 @@ import { createVerifiedCache } from './verified-cache.js';
 
 /** Prefix of restauth's own API tokens, which are never JWTs. */
 const API_TOKEN_PREFIX = 'rat_';
+const CACHE_HIT: TokenCacheEvent = Object.freeze({ cache: 'jwt', result: 'hit' });
+const CACHE_MISS: TokenCacheEvent = Object.freeze({ cache: 'jwt', result: 'miss' });
 
 function importStaticKey(p: ResolvedJwtProvider, path: string): StaticKey | undefined {
   if (p.publicKey !== undefined) return importPublicKeyPem(p.publicKey, `${path}.publicKey`);
@@ -27,6 +29,7 @@ function buildVerifier(
   fetchFn: typeof fetch,
   now: () => number,
   issues: ConfigIssue[],
+  observers: Observers | undefined,
 ): ProviderVerifier | undefined {
   const algorithms = p.algorithms.filter((alg, i) => {
     if (keyKindOf(alg) !== undefined) return true;
@@ -47,6 +50,8 @@ function buildVerifier(
       cacheTtlSec: p.jwksCacheTtlSec,
       cooldownSec: p.jwksCooldownSec,
       timeoutMs: p.timeoutMs,
+      provider: p.name,
+      observers,
     }));
   } else {
     let key: StaticKey | undefined;
@@ -91,7 +96,7 @@ function buildVerifier(
  */
 export function createJwtStrategy(
   providers: readonly ResolvedJwtProvider[],
-  options: JwtPluginOptions & { paths?: string[]; othersMayAccept?: boolean } = {},
+  options: JwtPluginOptions & { paths?: string[]; othersMayAccept?: boolean; observers?: Observers | undefined } = {},
 ): Strategy {
   const now = options.now ?? Date.now;
   const fetchFn: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -106,7 +111,7 @@ export function createJwtStrategy(
       issues.push({ path: `${path}.issuer`, message: `issuer "${p.issuer}" is configured twice; tokens are routed by issuer, so it must be unique` });
       return;
     }
-    const verifier = buildVerifier(p, path, fetchFn, now, issues);
+    const verifier = buildVerifier(p, path, fetchFn, now, issues, options.observers);
     if (verifier) byIssuer.set(p.issuer, verifier);
   });
   if (issues.length) throw new ConfigError(issues);
@@ -135,7 +140,10 @@ export function createJwtStrategy(
       if (token.startsWith(API_TOKEN_PREFIX)) return undefined;
       const t = now();
       const hit = cache.get(token, t);
-      if (hit) return hit;
+      if (hit) {
+        options.observers?.tokenCache(CACHE_HIT);
+        return hit;
+      }
       const refused = rejected.get(token, t);
       if (refused) throw refused;
 
@@ -151,6 +159,7 @@ export function createJwtStrategy(
         if (options.othersMayAccept) return undefined;
         throw invalidToken('Token issuer is not accepted');
       }
+      options.observers?.tokenCache(CACHE_MISS);
 
       let verified: VerifiedToken | Promise<VerifiedToken>;
       try {

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resourceIndicatorFor } from './audience.js';
-import { DEFAULT_TOKEN_SCOPE } from './fixtures.js';
+import { certificateThumbprint, type DpopClient } from './dpop-client.js';
+import { DEFAULT_TOKEN_SCOPE, type TestUser } from './fixtures.js';
 import { JwksGate, type JwksMode } from './jwks-gate.js';
 import { fixedSigningKey, generateSigningKey, type SigningKey } from './keys.js';
 import { MemoryStore } from './memory-store.js';
@@ -47,8 +48,17 @@ export interface TestIdp {
    * the IdP's audience, client `restauth-test`.
    */
   userToken(username: string, opts?: { scope?: string; audience?: string; clientId?: string }): Promise<string>;
-  /** A client-credentials JWT access token (`typ: at+jwt`, `sub` = `client_id` = the client), over HTTP. */
-  clientToken(clientId: string, opts?: { scope?: string; audience?: string }): Promise<string>;
+  /**
+   * A client-credentials JWT access token (`typ: at+jwt`, `sub` = `client_id` = the client), over
+   * HTTP. With `dpop`, the token request carries a proof of that client's key and the IdP
+   * (oidc-provider's DPoP feature) binds the token to it: `cnf.jkt` (RFC 9449).
+   */
+  clientToken(clientId: string, opts?: { scope?: string; audience?: string; dpop?: DpopClient }): Promise<string>;
+  /**
+   * A JWT access token for a user bound to a client certificate (RFC 8705: `cnf["x5t#S256"]`
+   * of `certificatePem`), signed with the IdP's current key; claims as {@link TestIdp.userToken}'s.
+   */
+  certificateBoundToken(username: string, certificatePem: string, opts?: { scope?: string; audience?: string }): Promise<string>;
   /**
    * An opaque access token for a user (client `restauth-test`), accepted by the introspection
    * endpoint and, while its scope includes `openid`, by userinfo. Default scope
@@ -179,12 +189,24 @@ class LocalIdp implements TestIdp {
     });
   }
 
-  async clientToken(clientId: string, opts: { scope?: string; audience?: string } = {}): Promise<string> {
+  async clientToken(clientId: string, opts: { scope?: string; audience?: string; dpop?: DpopClient } = {}): Promise<string> {
     const client = findTestClient(clientId);
+    const dpop = opts.dpop ? { dpop: await opts.dpop.proof({ method: 'POST', url: this.tokenEndpoint }) } : undefined;
     return requestAccessToken(this.tokenEndpoint, client, {
       grant_type: 'client_credentials',
       resource: resourceIndicatorFor(opts.audience ?? this.#settings.audience),
       scope: opts.scope ?? DEFAULT_TOKEN_SCOPE,
+    }, dpop);
+  }
+
+  async certificateBoundToken(username: string, certificatePem: string, opts: { scope?: string; audience?: string } = {}): Promise<string> {
+    this.#assertUser(username);
+    const user = this.#settings.users.get(username) as TestUser;
+    const now = Math.floor(Date.now() / 1000);
+    return this.signJwt({
+      iss: this.issuer, aud: opts.audience ?? this.#settings.audience, sub: username, preferred_username: username, groups: user.groups,
+      client_id: 'restauth-test', scope: opts.scope ?? DEFAULT_TOKEN_SCOPE, iat: now, exp: now + 600,
+      cnf: { 'x5t#S256': certificateThumbprint(certificatePem) },
     });
   }
 

@@ -11,3 +11,6 @@ export { exampleAppChecks, exampleAppConfig, exampleAppTarget } from './example-
 export type { ExampleAppCheck, ExampleAppTarget } from './example-app-checks.js';
 export { mountTmpfs } from './tmpfs.js';
 export type { MountTmpfsOptions, Tmpfs } from './tmpfs.js';
+export { createDpopClient, accessTokenHash, certificateThumbprint } from './dpop-client.js';
+export type { DpopClient, DpopProofOptions, DpopAlgorithm } from './dpop-client.js';
+export { CLIENT_CERTIFICATE_PEM, CLIENT_PRIVATE_KEY_PEM, OTHER_CLIENT_CERTIFICATE_PEM, OTHER_CLIENT_PRIVATE_KEY_PEM } from './client-cert.js';

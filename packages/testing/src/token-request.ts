@@ -14,6 +14,7 @@ export async function requestAccessToken(
   tokenEndpoint: string,
   client: TestClient,
   params: Record<string, string | undefined>,
+  extraHeaders?: Record<string, string>,
 ): Promise<string> {
   const body = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
@@ -26,6 +27,7 @@ export async function requestAccessToken(
       authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
+      ...extraHeaders,
     },
     body,
   });

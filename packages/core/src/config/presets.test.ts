@@ -21,14 +21,14 @@ describe('presets expand to plain providers', () => {
       name: 'kc', type: 'jwt', issuer: 'https://sso.example.com/realms/demo', audience: ['api'],
       jwksUri: 'https://sso.example.com/realms/demo/protocol/openid-connect/certs',
       algorithms: expect.arrayContaining(['RS256']), usernameClaim: 'preferred_username', groupsClaim: 'groups',
-      clockToleranceSec: 30, jwksCacheTtlSec: 600, jwksCooldownSec: 30, timeoutMs: 5000,
+      clockToleranceSec: 30, jwksCacheTtlSec: 600, jwksCooldownSec: 30, timeoutMs: 5000, dpop: 'allowed', certificateBound: 'allowed',
     });
   });
 
   it('keycloak: introspection', () => {
     expect(one({ name: 'kc', preset: 'keycloak', type: 'introspection', baseUrl: 'https://sso.example.com', realm: 'demo', clientId: 'api', clientSecret: { env: 'KC' } }, { KC: 's3cret' })).toEqual({
       name: 'kc', type: 'introspection', introspectionEndpoint: 'https://sso.example.com/realms/demo/protocol/openid-connect/token/introspect',
-      clientId: 'api', clientSecret: 's3cret', clientAuth: 'client_secret_basic', usernameClaim: 'username', groupsClaim: 'groups', cacheTtlSec: 60, timeoutMs: 5000,
+      clientId: 'api', clientSecret: 's3cret', clientAuth: 'client_secret_basic', usernameClaim: 'username', groupsClaim: 'groups', cacheTtlSec: 60, timeoutMs: 5000, dpop: 'allowed', certificateBound: 'allowed',
     });
   });
 

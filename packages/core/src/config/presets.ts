@@ -46,6 +46,9 @@ function provider(defaults: Record<string, unknown>, given: Record<string, unkno
   return defined({ ...defaults, ...given, ...computed });
 }
 
+/** The values of a provider's `dpop` and `certificateBound` keys. */
+export const BINDING_MODES = ['off', 'allowed', 'required'] as const;
+
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const strings = (description: string) => byType({ string: str({ minLength: 1 }), array: arr(str({ minLength: 1 }), { minItems: 1 }) }, { description });
 const baseUrl = (fallback: string) => optional(url({ description: `Base URL; default ${fallback}. Override for private deployments and tests.` }));
@@ -55,6 +58,8 @@ const claimKeys = {
   groupsClaim: optional(str({ minLength: 1, description: 'Claim or member holding the groups (dotted path allowed).' })),
   clientIdClaim: optional(str({ minLength: 1, description: 'Claim naming the OAuth client.' })),
   scopeClaim: optional(str({ minLength: 1, description: 'Claim holding the scopes.' })),
+  dpop: optional(str({ enum: BINDING_MODES, description: 'DPoP-bound tokens (RFC 9449): off, allowed (default) or required.' })),
+  certificateBound: optional(str({ enum: BINDING_MODES, description: 'Certificate-bound tokens (RFC 8705): off, allowed (default) or required.' })),
 };
 const timeoutMs = optional(num({ integer: true, min: 100, max: 60000, description: 'Timeout of one outbound call, ms.' }));
 const jwtKeys = {

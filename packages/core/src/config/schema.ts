@@ -7,7 +7,7 @@ import { parseCidr } from '../ip.js';
 import { CLIENT_ASSERTION_ALGORITHMS } from '../opaque/client-assertion.js';
 import { compilePattern, HTTP_METHODS } from '../route-pattern.js';
 import { arr, bool, byType, join, literal, num, obj, optional, required, secret, str, tagged, url, withDefault, type Node, type Prop, type ValidationContext } from './schema-dsl.js';
-import { CUSTOM_PRESET, PRESETS, type ProviderPreset } from './presets.js';
+import { BINDING_MODES, CUSTOM_PRESET, PRESETS, type ProviderPreset } from './presets.js';
 
 /** Algorithms a JWT provider may allow. `none` is not among them. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -25,6 +25,13 @@ const claims = {
   clientIdClaim: claim('Claim naming the OAuth client. Default: client_id, azp, appid.'),
   scopeClaim: claim('Claim holding the scopes. Default: scope, then scp.'),
 };
+/** How a provider treats sender-constrained tokens; docs/dpop.md. */
+const bindings = {
+  dpop: withDefault(str({ enum: BINDING_MODES, description: 'DPoP (RFC 9449): off (DPoP scheme refused), allowed (a cnf.jkt token needs a proof; bearer tokens pass) or required (bearer refused).' }), 'allowed'),
+  certificateBound: withDefault(str({ enum: BINDING_MODES, description: 'Certificate-bound tokens (RFC 8705): off, allowed (a cnf x5t#S256 token needs its client certificate) or required.' }), 'allowed'),
+};
+/** Asymmetric algorithms a DPoP proof may use by default (RFC 9449 §4.3 forbids symmetric ones and none). */
+export const DEFAULT_DPOP_ALGORITHMS = ['ES256', 'RS256', 'PS256', 'EdDSA'] as const;
 const timeoutMs = withDefault(num({ integer: true, min: 100, max: 60000, description: 'Timeout of one outbound call, ms.' }), 5000);
 const cacheTtlSec = withDefault(num({ integer: true, min: 0, max: 86400, description: 'Cache lifetime of a provider answer, seconds.' }), 60);
 
@@ -75,6 +82,7 @@ const jwtProvider = obj(
     jwksCooldownSec: withDefault(num({ integer: true, min: 0, max: 3600 }), 30),
     timeoutMs,
     ...claims,
+    ...bindings,
   },
   { refine: refineJwt, description: 'JWT provider.' },
 );
@@ -110,6 +118,7 @@ const introspectionProvider = obj({
   cacheTtlSec,
   timeoutMs,
   ...claims,
+  ...bindings,
   usernameClaim: withDefault(str({ minLength: 1, description: 'Member holding the username (dotted path allowed); falls back to sub, then client_id.' }), 'username'),
 }, { refine: refineIntrospection, description: 'RFC 7662 introspection provider.' });
 
@@ -281,6 +290,18 @@ export const configSchema = obj({
     restrictPublic: patterns('Public routes that must nonetheless authenticate.'),
     rules: withDefault(arr(rule), []),
     mode: withDefault(mode, 'enforce'),
+  }), {}),
+  dpop: withDefault(obj({
+    algorithms: withDefault(arr(str({ enum: ASYMMETRIC_ALGORITHMS }), { minItems: 1, description: 'alg values a DPoP proof may use.' }), [...DEFAULT_DPOP_ALGORITHMS]),
+    maxAgeSec: withDefault(num({ integer: true, min: 1, max: 600, description: 'How old a proof (its iat) may be, seconds.' }), 60),
+    clockToleranceSec: withDefault(num({ integer: true, min: 0, max: 300, description: 'Allowed clock skew of proof iat, seconds.' }), 5),
+    publicUrl: optional(url({ description: 'Scheme and host clients use to reach this API (htu is checked against it); default from the request, forwarded headers only through trustProxy.' })),
+    replayStore: withDefault(store(['memory', 'redis']), { type: 'memory' }),
+    replayCacheSize: withDefault(num({ integer: true, min: 1, description: 'memory replay store: most proof ids remembered.' }), 100000),
+    onStoreError: withDefault(str({ enum: ['deny', 'allow'], description: 'When the replay store is down: deny (503) or accept the proof unchecked for replay.' }), 'deny'),
+    nonce: withDefault(bool({ description: 'Require server nonces (RFC 9449 §8).' }), false),
+    nonceSecret: optional(secret({ minLength: 32, description: 'Key of the nonces, shared by every instance; default a random one per process.' })),
+    nonceLifetimeSec: withDefault(num({ integer: true, min: 1, max: 86400, description: 'How long a nonce is accepted (it rotates at half this), seconds.' }), 300),
   }), {}),
   rateLimit: withDefault(obj({
     enabled: withDefault(bool(), false),

@@ -13,8 +13,52 @@ export interface ClaimMapping {
   scopeClaim?: string;
 }
 
+/**
+ * `off`: the binding is not supported (its scheme is refused, and so is a token bound that way);
+ * `allowed` (default): a bound token needs its proof, an unbound one passes;
+ * `required`: unbound tokens are refused.
+ */
+export type BindingMode = 'off' | 'allowed' | 'required';
+
+/** How a provider treats sender-constrained tokens (docs/dpop.md). */
+export interface TokenBinding {
+  /** DPoP-bound tokens (RFC 9449, `cnf.jkt`). Default `allowed`. */
+  dpop?: BindingMode;
+  /** Certificate-bound tokens (RFC 8705, `cnf["x5t#S256"]`). Default `allowed`. */
+  certificateBound?: BindingMode;
+}
+
+/**
+ * The `dpop` section: how DPoP proofs are checked, for every provider.
+ *
+ * @example
+ * const dpop: DpopConfig = { publicUrl: 'https://api.example.com', replayStore: { type: 'redis', url: 'redis://cache:6379' }, nonce: true };
+ */
+export interface DpopConfig {
+  /** `alg` values a proof may use. Default ES256, RS256, PS256, EdDSA. */
+  algorithms?: string[];
+  /** How old a proof may be (its `iat`), seconds. Default 60. */
+  maxAgeSec?: number;
+  /** Allowed clock skew of `iat`, seconds. Default 5. */
+  clockToleranceSec?: number;
+  /** Scheme and host clients call (`https://api.example.com`); `htu` is compared with it. */
+  publicUrl?: string;
+  /** Where used proof ids (`jti`) are remembered: `memory` (default) or `redis` (every instance). */
+  replayStore?: StoreConfig;
+  /** memory replay store: most ids remembered. Default 100 000. */
+  replayCacheSize?: number;
+  /** Replay store down: `deny` (503, default) or `allow` (the proof is accepted unchecked for replay). */
+  onStoreError?: 'deny' | 'allow';
+  /** Require server nonces (RFC 9449 §8). Default false. */
+  nonce?: boolean;
+  /** Key of the nonces, the same on every instance. Default: random per process. */
+  nonceSecret?: SecretRef;
+  /** How long a nonce is accepted, seconds (a new one is issued at half). Default 300. */
+  nonceLifetimeSec?: number;
+}
+
 /** A provider whose tokens are JWTs, checked locally by key, certificate, secret, JWKS or discovery. */
-export interface JwtProviderConfig extends ClaimMapping {
+export interface JwtProviderConfig extends ClaimMapping, TokenBinding {
   name: string;
   type: 'jwt';
   /** Exact `iss` value. Tokens are routed to the provider whose issuer matches. */
@@ -58,7 +102,7 @@ export interface JwtProviderConfig extends ClaimMapping {
  * @example
  * const p: IntrospectionProviderConfig = { name: 'corp', type: 'introspection', introspectionEndpoint: 'https://idp/introspect', clientId: 'api', clientSecret: { env: 'INTROSPECTION_SECRET' } };
  */
-export interface IntrospectionProviderConfig extends ClaimMapping {
+export interface IntrospectionProviderConfig extends ClaimMapping, TokenBinding {
   name: string;
   type: 'introspection';
   /** The RFC 7662 endpoint. Outbound URLs only ever come from configuration. */
@@ -227,6 +271,7 @@ export interface RestAuthConfig {
   apiTokens?: ApiTokensConfig;
   basicAuth?: { enabled?: boolean };
   policy?: PolicyConfig;
+  dpop?: DpopConfig;
   rateLimit?: RateLimitConfig;
   audit?: AuditConfig;
 }
@@ -241,6 +286,8 @@ export type ResolvedJwtProvider = Omit<JwtProviderConfig, 'secret' | 'audience' 
   usernameClaim: string;
   groupsClaim: string;
   clockToleranceSec: number;
+  dpop: BindingMode;
+  certificateBound: BindingMode;
   jwksCacheTtlSec: number;
   jwksCooldownSec: number;
   timeoutMs: number;
@@ -251,6 +298,8 @@ export type ResolvedIntrospectionProvider = Omit<IntrospectionProviderConfig, 'c
   privateKey?: string;
   audience?: string[];
   clientAuth: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  dpop: BindingMode;
+  certificateBound: BindingMode;
   usernameClaim: string;
   groupsClaim: string;
   cacheTtlSec: number;
@@ -280,6 +329,7 @@ export interface ResolvedConfig {
   apiTokens: Filled<Omit<ApiTokensConfig, 'store'>> & { store: ResolvedStore };
   basicAuth: { enabled: boolean };
   policy: Filled<Omit<PolicyConfig, 'rules' | 'trustProxy'>> & { trustProxy: string[] | number; rules: RuleConfig[] };
+  dpop: Filled<Omit<DpopConfig, 'replayStore' | 'publicUrl' | 'nonceSecret'>> & { replayStore: ResolvedStore; publicUrl?: string; nonceSecret?: string };
   rateLimit: Filled<Omit<RateLimitConfig, 'store' | 'burst' | 'exempt'>> & { store: ResolvedStore; burst: number | undefined; exempt: { groups: string[]; clients: string[] } };
   audit: Filled<Omit<AuditConfig, 'sink' | 'retention' | 'queue'>> & {
     sink: ResolvedStore;

@@ -14,8 +14,9 @@ describe('compileGate', () => {
         bypass: ['GET /health'], ipAllow: ['127.0.0.1'], allowGroups: ['users'], readOnlyGroups: ['auditors'], allowClients: ['web'],
         rules: [{ match: '/a', groups: ['x'] }, { match: '/b', scopes: ['y'] }],
       },
+      providers: [{ name: 'op', type: 'introspection', introspectionEndpoint: 'https://idp.example.com/introspect', clientId: 'api', clientSecret: 's' }],
       rateLimit: { enabled: true },
-    })).toEqual(['bypass', 'ip', 'public-route', 'credentials', 'verify', 'allowGroups', 'readOnly', 'allowClients', 'rule', 'rule', 'route', 'rateLimit']);
+    })).toEqual(['bypass', 'ip', 'public-route', 'credentials', 'verify', 'proof', 'allowGroups', 'readOnly', 'allowClients', 'rule', 'rule', 'route', 'rateLimit']);
   });
   it('leaves out every check a config does not use', () => {
     expect(names({})).toEqual(['public-route', 'credentials', 'verify', 'route']);

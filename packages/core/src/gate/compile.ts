@@ -3,8 +3,10 @@ import type { ClientIpOptions } from '../client-ip.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { parseCidr, type Cidr } from '../ip.js';
+import { observeStore, type Observers } from '../observe.js';
 import type { RestAuthPlugin } from '../plugin.js';
 import type { RateLimitStore } from '../rate-limit.js';
+import type { ApiTokenStore } from '../api-tokens/store.js';
 import { compilePattern, type RoutePattern } from '../route-pattern.js';
 import type { Strategy } from '../strategy.js';
 import { createAllowClientsCheck } from './allow-clients.js';
@@ -32,6 +34,8 @@ export interface CompileGateOptions {
   readonly strategies?: readonly Strategy[] | undefined;
   /** Clock of the API-token life cycle. */
   readonly now?: (() => number) | undefined;
+  /** The instance's observers, handed to plugins, strategies and stores; undefined when none. */
+  readonly observers?: Observers | undefined;
 }
 
 /**
@@ -51,6 +55,7 @@ export interface Gate {
 }
 
 const MAX_CREDENTIAL_LENGTH = 8192;
+const STORE_ERROR = Object.freeze({ store: 'apiTokens' as const });
 
 function compileAll(sources: readonly string[], path: string): RoutePattern[] {
   const issues: ConfigIssue[] = [];
@@ -73,9 +78,11 @@ export function compileGate(config: ResolvedConfig, options: CompileGateOptions 
   const { policy, apiTokens: at, rateLimit: rl } = config;
   const policyReportOnly = policy.mode === 'report-only';
 
-  const tokens = at.enabled
+  const { observers } = options;
+  const tokenStore = at.enabled ? openStore('apiTokenStores', at.store, plugins, { config, path: 'apiTokens.store', observers }) : undefined;
+  const tokens = tokenStore
     ? createApiTokens({
-        store: openStore('apiTokenStores', at.store, plugins, { config, path: 'apiTokens.store' }),
+        store: observers ? observeStore<ApiTokenStore>(tokenStore, observers, STORE_ERROR) : tokenStore,
         creatorGroups: at.creatorGroups,
         adminGroups: at.adminGroups,
         maxLifetimeDays: at.maxLifetimeDays,
@@ -86,9 +93,9 @@ export function compileGate(config: ResolvedConfig, options: CompileGateOptions 
       })
     : undefined;
   // API tokens first: their prefix makes the check a string comparison.
-  const strategies = [...(tokens ? [tokens.strategy] : []), ...buildStrategies(config, plugins), ...(options.strategies ?? [])];
+  const strategies = [...(tokens ? [tokens.strategy] : []), ...buildStrategies(config, plugins, observers), ...(options.strategies ?? [])];
   // API tokens may carry their own rate limit, counted in the configured store even when the global limit is off.
-  const rateLimitStore = rl.enabled || tokens ? openStore('rateLimitStores', rl.store, plugins, { config, path: 'rateLimit.store' }) : undefined;
+  const rateLimitStore = rl.enabled || tokens ? openStore('rateLimitStores', rl.store, plugins, { config, path: 'rateLimit.store', observers }) : undefined;
 
   const rules: CompiledRule[] = policy.rules.map((r, i) => ({
     pattern: compileAll([r.match], `policy.rules[${i}].match`)[0] as RoutePattern,
@@ -111,13 +118,13 @@ export function compileGate(config: ResolvedConfig, options: CompileGateOptions 
         createIpCheck(cidrs(policy.ipAllow), policyReportOnly),
         createPublicRouteCheck(compileAll(policy.public, 'policy.public'), compileAll(policy.restrictPublic, 'policy.restrictPublic')),
         createCredentialsCheck({ apiKeyHeader: at.enabled ? at.header : undefined, basic: config.basicAuth.enabled, maxLength: MAX_CREDENTIAL_LENGTH }),
-        createVerifyCheck(strategies),
+        createVerifyCheck(strategies, observers),
         createAllowGroupsCheck(policy.allowGroups, policyReportOnly),
         createReadOnlyCheck(policy.readOnlyGroups, policyReportOnly),
         createAllowClientsCheck(policy.allowClients, policyReportOnly),
         ...createRuleChecks(rules),
         createRouteCheck(),
-        createRateLimitCheck(rl, rateLimitStore, tokens !== undefined),
+        createRateLimitCheck(rl, rateLimitStore, observers, tokens !== undefined),
         createTokenUsesCheck(tokens),
       ].filter((c): c is Check => c !== undefined)
     : [createDisabledCheck()];

@@ -3,6 +3,7 @@ import { createMemoryApiTokenStore } from '../api-tokens/store.js';
 import type { ResolvedConfig, ResolvedProvider, ResolvedStore } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { opaquePlugin } from '../opaque/opaque-plugin.js';
+import type { Observers } from '../observe.js';
 import type { PluginContext, RestAuthPlugin } from '../plugin.js';
 import { createMemoryRateLimitStore } from '../rate-limit.js';
 import type { Strategy } from '../strategy.js';
@@ -21,7 +22,7 @@ export const builtinPlugin: RestAuthPlugin = {
 };
 
 /** One strategy per provider type, in the order the config first names each type. */
-export function buildStrategies(config: ResolvedConfig, plugins: readonly RestAuthPlugin[]): Strategy[] {
+export function buildStrategies(config: ResolvedConfig, plugins: readonly RestAuthPlugin[], observers?: Observers): Strategy[] {
   const byType = new Map<string, { providers: ResolvedProvider[]; first: number }>();
   config.providers.forEach((p, i) => {
     const entry = byType.get(p.type) ?? { providers: [], first: i };
@@ -35,7 +36,7 @@ export function buildStrategies(config: ResolvedConfig, plugins: readonly RestAu
       const pkg = type === 'jwt' ? '@restauth/jwt' : `a plugin for provider type "${type}"`;
       throw new ConfigError([{ path: `providers[${first}].type`, message: `provider type "${type}" needs ${pkg}: install and register it` }]);
     }
-    strategies.push(factory(providers, { config, path: `providers[${first}]` }));
+    strategies.push(factory(providers, { config, path: `providers[${first}]`, observers }));
   }
   return strategies;
 }

@@ -3,11 +3,13 @@ import type { ClientIp } from '../client-ip.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { RestAuthError } from '../errors.js';
 import { formatIp, isV4 } from '../ip.js';
+import type { Observers, StoreErrorEvent } from '../observe.js';
 import type { RateLimitResult, RateLimitStore } from '../rate-limit.js';
 import { fail, PASS, type Check, type Outcome } from './check.js';
 import type { GateContext } from './context.js';
 import { hasAny } from './requirements.js';
 
+const STORE_ERROR: StoreErrorEvent = Object.freeze({ store: 'rateLimit' });
 const STORE_DOWN_ALLOW: Outcome = { result: 'skip', detail: 'rate-limit store unavailable; onStoreError is "allow"' };
 
 /**
@@ -17,7 +19,7 @@ const STORE_DOWN_ALLOW: Outcome = { result: 'skip', detail: 'rate-limit store un
  * (`onStoreError: "allow"`). With `tokenLimits` the check is there even when `rateLimit.enabled`
  * is off, for API tokens that carry their own limit (and only for them).
  */
-export function createRateLimitCheck(rl: ResolvedConfig['rateLimit'], store: RateLimitStore | undefined, tokenLimits = false): Check | undefined {
+export function createRateLimitCheck(rl: ResolvedConfig['rateLimit'], store: RateLimitStore | undefined, observers?: Observers, tokenLimits = false): Check | undefined {
   if ((!rl.enabled && !tokenLimits) || store === undefined) return undefined;
   const exemptGroups = new Set(rl.exempt.groups);
   const exemptClients = new Set(rl.exempt.clients);
@@ -44,6 +46,7 @@ export function createRateLimitCheck(rl: ResolvedConfig['rateLimit'], store: Rat
     try {
       result = await (store as RateLimitStore).hit({ key, limit, windowMs: windowSec * 1000, burst: ruleLimit?.burst ?? rl.burst ?? limit });
     } catch (cause) {
+      observers?.storeError(STORE_ERROR);
       if (rl.onStoreError === 'allow') return STORE_DOWN_ALLOW;
       return fail(new RestAuthError('temporarily_unavailable', 'Rate limiting is temporarily unavailable', { cause, retryAfterSec: 1 }));
     }

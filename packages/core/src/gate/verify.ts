@@ -1,5 +1,6 @@
 import type { Credential } from '../credentials.js';
 import { fixedRefusal, isRestAuthError, RestAuthError } from '../errors.js';
+import type { Observers } from '../observe.js';
 import type { Strategy } from '../strategy.js';
 import { PASS, type Check, type Outcome } from './check.js';
 import type { GateContext } from './context.js';
@@ -17,7 +18,7 @@ export function toRestAuthError(err: unknown): RestAuthError {
  * Asks the strategies in order (API tokens first, then the providers, then custom ones) until
  * one accepts the credential and returns a principal.
  */
-export function createVerifyCheck(strategies: readonly Strategy[]): Check {
+export function createVerifyCheck(strategies: readonly Strategy[], observers?: Observers): Check {
   return {
     name: 'verify',
     run(ctx) {
@@ -33,7 +34,7 @@ export function createVerifyCheck(strategies: readonly Strategy[]): Check {
     let unavailable: RestAuthError | undefined;
     for (const s of strategies) {
       try {
-        const principal = await s.verify(credential, { request: ctx.request });
+        const principal = await s.verify(credential, { request: ctx.request, observers });
         if (principal) {
           ctx.principal = principal;
           return PASS;

@@ -6,6 +6,7 @@ import { createClientAssertionSigner } from './client-assertion.js';
 import { createOutbound, DEFAULT_RETRY_AFTER_SEC, type OutboundRequest, type OutboundResponse } from './outbound.js';
 import { createTokenChecker, type ProviderVerdict, type TokenChecker } from './token-checker.js';
 import type { OpaqueStrategyOptions } from './opaque-options.js';
+import type { OpaqueStrategyContext } from './opaque-plugin.js';
 
 // RFC 6749 §2.3.1: client id and secret are form-encoded before they are joined for Basic.
 const formEncode = (s: string) => new URLSearchParams({ v: s }).toString().slice(2);
@@ -115,7 +116,7 @@ export function introspectionRequest(provider: ResolvedIntrospectionProvider, pa
  * const checker = createIntrospectionChecker(provider, 'providers[0]');
  * const verdict = await checker.check(token);
  */
-export function createIntrospectionChecker(provider: ResolvedIntrospectionProvider, path: string, options: OpaqueStrategyOptions = {}): TokenChecker {
+export function createIntrospectionChecker(provider: ResolvedIntrospectionProvider, path: string, options: OpaqueStrategyOptions & Pick<OpaqueStrategyContext, 'observers'> = {}): TokenChecker {
   return createTokenChecker({
     provider: provider.name,
     cacheTtlSec: provider.cacheTtlSec,
@@ -124,5 +125,7 @@ export function createIntrospectionChecker(provider: ResolvedIntrospectionProvid
     judge: (res) => judgeIntrospection(provider, res),
     maxCacheEntries: options.maxCacheEntries,
     now: options.now,
+    kind: 'introspection',
+    observers: options.observers,
   });
 }

@@ -1,4 +1,5 @@
 import type { ResolvedConfig, ResolvedIntrospectionProvider, ResolvedUserinfoProvider } from '../config/types.js';
+import type { Observers } from '../observe.js';
 import type { PluginContext, RestAuthPlugin } from '../plugin.js';
 import type { Strategy } from '../strategy.js';
 import { createIntrospectionChecker } from './introspection.js';
@@ -17,6 +18,8 @@ export interface OpaqueStrategyContext {
   readonly jwtIssuers?: readonly string[];
   /** Config path of each provider (`providers[2]`), for start-up errors. Default `providers[i]`. */
   readonly paths?: readonly string[];
+  /** Told of cache hits and misses and of each provider call (the plugin context's). */
+  readonly observers?: Observers | undefined;
 }
 
 function jwtIssuersOf(config: ResolvedConfig): string[] {
@@ -75,9 +78,9 @@ export function opaquePlugin(options: OpaqueStrategyOptions = {}): RestAuthPlugi
     name: 'opaque',
     providers: {
       introspection: (providers, ctx) =>
-        createIntrospectionStrategy(providers as readonly ResolvedIntrospectionProvider[], { ...options, jwtIssuers: jwtIssuersOf(ctx.config), paths: pathsOf(providers, ctx) }),
+        createIntrospectionStrategy(providers as readonly ResolvedIntrospectionProvider[], { ...options, jwtIssuers: jwtIssuersOf(ctx.config), paths: pathsOf(providers, ctx), observers: ctx.observers }),
       userinfo: (providers, ctx) =>
-        createUserinfoStrategy(providers as readonly ResolvedUserinfoProvider[], { ...options, jwtIssuers: jwtIssuersOf(ctx.config), paths: pathsOf(providers, ctx) }),
+        createUserinfoStrategy(providers as readonly ResolvedUserinfoProvider[], { ...options, jwtIssuers: jwtIssuersOf(ctx.config), paths: pathsOf(providers, ctx), observers: ctx.observers }),
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Observers, ProviderFetchKind, ProviderFetchStart, TokenCacheEvent } from '../observe.js';
 import type { Principal } from '../principal.js';
 import { createAnswerCache, tokenKey } from './answer-cache.js';
 import type { Outbound, OutboundRequest, OutboundResponse } from './outbound.js';
@@ -48,7 +49,14 @@ export interface TokenCheckerOptions {
   readonly judge: (response: OutboundResponse) => ProviderVerdict;
   readonly maxCacheEntries?: number;
   readonly now?: () => number;
+  /** What kind of call `request` makes, for observers. */
+  readonly kind?: Extract<ProviderFetchKind, 'introspection' | 'userinfo'>;
+  /** Told of cache hits and misses and of each provider call; undefined when nobody listens. */
+  readonly observers?: Observers | undefined;
 }
+
+const CACHE_HIT: TokenCacheEvent = Object.freeze({ cache: 'opaque', result: 'hit' });
+const CACHE_MISS: TokenCacheEvent = Object.freeze({ cache: 'opaque', result: 'miss' });
 
 /**
  * Asks one opaque-token provider about tokens, with a positive and a negative cache (keyed by
@@ -80,9 +88,12 @@ export function createTokenChecker(options: TokenCheckerOptions): TokenChecker {
   const accepted = createAnswerCache<Extract<ProviderVerdict, { kind: 'accepted' }>>({ maxEntries, now });
   const rejected = createAnswerCache<Extract<ProviderVerdict, { kind: 'rejected' }>>({ maxEntries, now });
   const flights = createSingleFlight<ProviderVerdict>();
+  const { observers, outbound } = options;
+  const fetchStart: ProviderFetchStart = Object.freeze({ provider: options.provider, kind: options.kind ?? 'introspection' });
 
   async function ask(token: string, key: string): Promise<ProviderVerdict> {
-    const verdict = options.judge(await options.outbound.send(options.request(token)));
+    const request = options.request(token);
+    const verdict = options.judge(await (observers ? observers.fetch(fetchStart, () => outbound.send(request)) : outbound.send(request)));
     const t = now();
     if (verdict.kind === 'accepted' && ttlMs > 0) {
       // Never past the token's own expiry: a cached "active" must not outlive the token.
@@ -99,6 +110,7 @@ export function createTokenChecker(options: TokenCheckerOptions): TokenChecker {
     async check(token) {
       const key = tokenKey(token);
       const hit = accepted.get(key) ?? rejected.get(key);
+      observers?.tokenCache(hit ? CACHE_HIT : CACHE_MISS);
       if (hit) return hit;
       return flights.run(key, () => ask(token, key));
     },

@@ -4,6 +4,7 @@ import { RestAuthError } from '../errors.js';
 import { answerObject } from './answer-json.js';
 import { createOutbound, DEFAULT_RETRY_AFTER_SEC, type OutboundRequest, type OutboundResponse } from './outbound.js';
 import type { OpaqueStrategyOptions } from './opaque-options.js';
+import type { OpaqueStrategyContext } from './opaque-plugin.js';
 import { createTokenChecker, type ProviderVerdict, type TokenChecker } from './token-checker.js';
 
 function idOf(value: unknown): string {
@@ -65,7 +66,7 @@ export function userinfoRequest(provider: ResolvedUserinfoProvider): (token: str
  * const checker = createUserinfoChecker(provider);
  * const verdict = await checker.check(token);
  */
-export function createUserinfoChecker(provider: ResolvedUserinfoProvider, options: OpaqueStrategyOptions = {}): TokenChecker {
+export function createUserinfoChecker(provider: ResolvedUserinfoProvider, options: OpaqueStrategyOptions & Pick<OpaqueStrategyContext, 'observers'> = {}): TokenChecker {
   return createTokenChecker({
     provider: provider.name,
     cacheTtlSec: provider.cacheTtlSec,
@@ -74,5 +75,7 @@ export function createUserinfoChecker(provider: ResolvedUserinfoProvider, option
     judge: (res) => judgeUserinfo(provider, res),
     maxCacheEntries: options.maxCacheEntries,
     now: options.now,
+    kind: 'userinfo',
+    observers: options.observers,
   });
 }
