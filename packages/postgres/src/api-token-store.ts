@@ -1,4 +1,4 @@
-import type { ApiTokenRecord, ApiTokenStore } from '@restauth/core';
+import { usageHorizon, type ApiTokenRecord, type ApiTokenStore, type ApiTokenUsageDay } from '@restauth/core';
 import type { Notification, Pool, PoolClient } from 'pg';
 import { once, openPool, toDate, toDateOrNull, type ConnectionOptions } from './connection.js';
 import { derivedName, quoteTable } from './identifier.js';
@@ -51,7 +51,7 @@ export interface PostgresApiTokenStore extends ApiTokenStore {
   close(): Promise<void>;
 }
 
-const COLUMNS = 'id, hash, name, scopes, owner_provider, owner_subject, owner_username, owner_groups, created_at, expires_at, last_used_at, revoked_at';
+const COLUMNS = 'id, hash, name, scopes, owner_provider, owner_subject, owner_username, owner_groups, created_at, expires_at, last_used_at, revoked_at, meta, rate_limit, remaining, prev_hash, prev_until';
 /** Rows per `touch` statement: 2 parameters each, far below PostgreSQL's 65 535. */
 const TOUCH_CHUNK = 1000;
 /** How far before a lost `LISTEN` connection revocations are looked up again (clock skew between instances). */
@@ -72,6 +72,11 @@ interface TokenRow {
   expires_at: unknown;
   last_used_at: unknown;
   revoked_at: unknown;
+  meta: Record<string, unknown> | null;
+  rate_limit: { limit: number; windowSec: number } | null;
+  remaining: string | null;
+  prev_hash: string | null;
+  prev_until: unknown;
 }
 
 function toRecord(row: TokenRow): ApiTokenRecord {
@@ -85,6 +90,10 @@ function toRecord(row: TokenRow): ApiTokenRecord {
     expiresAt: toDateOrNull(row.expires_at),
     lastUsedAt: toDateOrNull(row.last_used_at),
     revokedAt: toDateOrNull(row.revoked_at),
+    meta: row.meta,
+    rateLimit: row.rate_limit,
+    remaining: row.remaining === null ? null : Number(row.remaining),
+    previous: row.prev_hash ? { hash: row.prev_hash, until: toDate(row.prev_until) } : null,
   };
 }
 
@@ -111,6 +120,7 @@ export function createPostgresApiTokenStore(options: PostgresApiTokenStoreOption
   const table = options.table ?? DEFAULT_TOKENS_TABLE;
   const t = quoteTable(table);
   const channel = derivedName(table, 'revoked');
+  const usageTable = quoteTable(derivedName(table, 'usage'));
   const { pool, owned } = openPool(options);
   const report = options.onError ?? (() => {});
   const ready = options.autoMigrate === false ? () => Promise.resolve() : once(() => migrate(pool, { tokensTable: table, auditTable: false }));
@@ -222,11 +232,13 @@ export function createPostgresApiTokenStore(options: PostgresApiTokenStoreOption
 
     async create(record) {
       await query(
-        `INSERT INTO ${t} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        `INSERT INTO ${t} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
         [
           record.id, record.hash, record.name, [...record.scopes],
           record.owner.provider, record.owner.subject, record.owner.username, [...record.owner.groups],
           record.createdAt, record.expiresAt, record.lastUsedAt, record.revokedAt,
+          record.meta === null ? null : JSON.stringify(record.meta), record.rateLimit === null ? null : JSON.stringify(record.rateLimit),
+          record.remaining, record.previous?.hash ?? null, record.previous?.until ?? null,
         ],
       );
     },
@@ -277,6 +289,58 @@ export function createPostgresApiTokenStore(options: PostgresApiTokenStoreOption
           values,
         );
       }
+    },
+
+    async roll(id, { hash, previous }) {
+      // Announced like a revocation, in the same statement: caches everywhere drop the old record.
+      const { rowCount } = await query(
+        `WITH rolled AS (UPDATE ${t} SET hash = $2, prev_hash = $3, prev_until = $4 WHERE id = $1 AND revoked_at IS NULL RETURNING id)
+         SELECT pg_notify($5, id) FROM rolled`,
+        [id, hash, previous?.hash ?? null, previous?.until ?? null, channel],
+      );
+      return rowCount > 0;
+    },
+
+    async spend(id) {
+      // One statement: the row lock makes concurrent spends from every instance queue up.
+      const { rows } = await query<{ remaining: string | null; spent: boolean }>(
+        `WITH before AS (SELECT remaining FROM ${t} WHERE id = $1),
+              spent AS (UPDATE ${t} SET remaining = remaining - 1 WHERE id = $1 AND remaining > 0 RETURNING remaining)
+         SELECT COALESCE((SELECT remaining FROM spent), (SELECT remaining FROM before)) AS remaining, EXISTS (SELECT 1 FROM spent) AS spent`,
+        [id],
+      );
+      const row = rows[0];
+      if (!row || row.remaining === null) return null;
+      return row.spent ? Number(row.remaining) : -1;
+    },
+
+    async addUsage(counts, retentionDays) {
+      const horizon = usageHorizon(retentionDays);
+      const kept = counts.filter((c) => c.day >= horizon);
+      for (let i = 0; i < kept.length; i += TOUCH_CHUNK) {
+        const chunk = kept.slice(i, i + TOUCH_CHUNK);
+        const values: unknown[] = [];
+        const rows = chunk.map((c, j) => {
+          values.push(c.id, c.day, c.allowed, c.refused);
+          return `($${4 * j + 1}::text, $${4 * j + 2}::date, $${4 * j + 3}::bigint, $${4 * j + 4}::bigint)`;
+        });
+        await query(
+          `INSERT INTO ${usageTable} AS u (id, day, allowed, refused)
+           SELECT v.id, v.day, v.allowed, v.refused FROM (VALUES ${rows.join(', ')}) AS v(id, day, allowed, refused)
+           WHERE EXISTS (SELECT 1 FROM ${t} WHERE id = v.id)
+           ON CONFLICT (id, day) DO UPDATE SET allowed = u.allowed + EXCLUDED.allowed, refused = u.refused + EXCLUDED.refused`,
+          values,
+        );
+      }
+      await query(`DELETE FROM ${usageTable} WHERE day < $1::date`, [horizon]);
+    },
+
+    async usage(id, sinceDay) {
+      const { rows } = await query<{ day: string; allowed: string; refused: string }>(
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, allowed, refused FROM ${usageTable} WHERE id = $1 AND day >= $2::date ORDER BY day`,
+        [id, sinceDay],
+      );
+      return rows.map((r): ApiTokenUsageDay => ({ day: r.day, allowed: Number(r.allowed), refused: Number(r.refused) }));
     },
 
     onRevoke(fn) {

@@ -56,6 +56,26 @@ CREATE INDEX IF NOT EXISTS "${derivedName(name, 'revoked_idx')}" ON ${t} (revoke
 `;
 }
 
+// Second migration of the token table (issue 17): added, never folded into the first, so a
+// database made by an earlier version is brought up to date by the same idempotent run.
+function tokensPlatformDdl(name: string): string {
+  const t = quoteTable(name, 'tokensTable');
+  const usage = quoteTable(derivedName(name, 'usage'), 'tokensTable');
+  return `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS meta jsonb;
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS rate_limit jsonb;
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS remaining bigint;
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS prev_hash text;
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS prev_until timestamptz;
+CREATE TABLE IF NOT EXISTS ${usage} (
+  id text NOT NULL,
+  day date NOT NULL,
+  allowed bigint NOT NULL DEFAULT 0,
+  refused bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (id, day)
+);
+`;
+}
+
 function auditDdl(name: string): string {
   const t = quoteTable(name, 'auditTable');
   return `CREATE TABLE IF NOT EXISTS ${t} (
@@ -93,7 +113,7 @@ CREATE INDEX IF NOT EXISTS "${derivedName(name, 'username_idx')}" ON ${t} (usern
 export function migrationSql(options: MigrateOptions = {}): string {
   const tokens = options.tokensTable === undefined ? DEFAULT_TOKENS_TABLE : options.tokensTable;
   const audit = options.auditTable === undefined ? DEFAULT_AUDIT_TABLE : options.auditTable;
-  return (tokens === false ? '' : tokensDdl(tokens)) + (audit === false ? '' : auditDdl(audit));
+  return (tokens === false ? '' : tokensDdl(tokens) + tokensPlatformDdl(tokens)) + (audit === false ? '' : auditDdl(audit));
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ApiTokenRecord, ApiTokenStore } from '@restauth/core';
+import { usageHorizon, type ApiTokenRecord, type ApiTokenStore, type ApiTokenUsageDay } from '@restauth/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import { closeClient, createFailFastClient, DEFAULT_COMMAND_TIMEOUT_MS, readiness, resolveRedisUrl, type RedisClient } from './connection.js';
 
@@ -81,6 +81,40 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
 redis.call('PUBLISH', ARGV[3], ARGV[1])
 return 1`;
 
+// KEYS: token hash, revocation log. ARGV: new hash, previous hash or '', previous until ms or '',
+// id, now ms, channel. Announced (and logged) like a revocation: caches drop the old record.
+const ROLL = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local revoked = redis.call('HGET', KEYS[1], 'revokedAt')
+if revoked and revoked ~= '' then return 0 end
+redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'prevHash', ARGV[2], 'prevUntil', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+redis.call('PUBLISH', ARGV[6], ARGV[4])
+return 1`;
+
+// KEYS: token hash. -2: no limit of uses (or no token), -1: used up, else what is left.
+const SPEND = `
+local left = redis.call('HGET', KEYS[1], 'remaining')
+if not left or left == '' then return -2 end
+if tonumber(left) <= 0 then return -1 end
+return redis.call('HINCRBY', KEYS[1], 'remaining', -1)`;
+
+// KEYS: token hash, usage hash, in pairs. ARGV: oldest day kept, retention s, then day, allowed,
+// refused per pair. Fields are "<day>:a" and "<day>:r"; days before the horizon are dropped.
+const ADD_USAGE = `
+for i = 1, #KEYS, 2 do
+  local j = 3 + (i - 1) / 2 * 3
+  if redis.call('EXISTS', KEYS[i]) == 1 and ARGV[j] >= ARGV[1] then
+    redis.call('HINCRBY', KEYS[i + 1], ARGV[j] .. ':a', ARGV[j + 1])
+    redis.call('HINCRBY', KEYS[i + 1], ARGV[j] .. ':r', ARGV[j + 2])
+    for _, f in ipairs(redis.call('HKEYS', KEYS[i + 1])) do
+      if string.sub(f, 1, 10) < ARGV[1] then redis.call('HDEL', KEYS[i + 1], f) end
+    end
+    redis.call('EXPIRE', KEYS[i + 1], ARGV[2])
+  end
+end
+return 1`;
+
 // KEYS: token hashes. ARGV: last-used ms, one per key. Never creates a hash, never goes backwards.
 const TOUCH = `
 for i, key in ipairs(KEYS) do
@@ -113,6 +147,10 @@ function toRecord(h: Record<string, string>): ApiTokenRecord | undefined {
     expiresAt: date(h['expiresAt']),
     lastUsedAt: date(h['lastUsedAt']),
     revokedAt: date(h['revokedAt']),
+    meta: h['meta'] ? (JSON.parse(h['meta']) as Record<string, unknown>) : null,
+    rateLimit: h['rateLimit'] ? (JSON.parse(h['rateLimit']) as { limit: number; windowSec: number }) : null,
+    remaining: h['remaining'] ? Number(h['remaining']) : null,
+    previous: h['prevHash'] ? { hash: h['prevHash'], until: new Date(Number(h['prevUntil'])) } : null,
   };
 }
 
@@ -154,6 +192,7 @@ export function createRedisApiTokenStore(options: RedisApiTokenStoreOptions = {}
   const ownerKey = (provider: string, subject: string) => `${prefix}${TAG}:owner:${encodeURIComponent(provider)}:${encodeURIComponent(subject)}`;
   const allKey = `${prefix}${TAG}:all`;
   const revokedKey = `${prefix}${TAG}:revoked`;
+  const usageKey = (id: string) => `${prefix}${TAG}:usage:${id}`;
 
   async function call<T>(work: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
@@ -263,6 +302,9 @@ export function createRedisApiTokenStore(options: RedisApiTokenStoreOptions = {}
         'provider', record.owner.provider, 'subject', record.owner.subject, 'username', record.owner.username,
         'groups', JSON.stringify(record.owner.groups),
         'createdAt', ms(record.createdAt), 'expiresAt', ms(record.expiresAt), 'lastUsedAt', ms(record.lastUsedAt), 'revokedAt', ms(record.revokedAt),
+        'meta', record.meta ? JSON.stringify(record.meta) : '', 'rateLimit', record.rateLimit ? JSON.stringify(record.rateLimit) : '',
+        'remaining', record.remaining === null ? '' : String(record.remaining),
+        'prevHash', record.previous?.hash ?? '', 'prevUntil', record.previous ? ms(record.previous.until) : '',
       ];
       const created = await call(() =>
         client.eval(CREATE, 3, tokenKey(record.id), ownerKey(record.owner.provider, record.owner.subject), allKey, record.id, ms(record.createdAt), ...fields),
@@ -292,6 +334,40 @@ export function createRedisApiTokenStore(options: RedisApiTokenStoreOptions = {}
         const chunk = entries.slice(i, i + TOUCH_CHUNK);
         await call(() => client.eval(TOUCH, chunk.length, ...chunk.map(([id]) => tokenKey(id)), ...chunk.map(([, t]) => String(t))));
       }
+    },
+
+    async roll(id, { hash, previous }) {
+      const rolled = await call(() =>
+        client.eval(ROLL, 2, tokenKey(id), revokedKey, hash, previous?.hash ?? '', previous ? ms(previous.until) : '', id, String(Date.now()), channel),
+      );
+      return rolled === 1;
+    },
+
+    async spend(id) {
+      const left = Number(await call(() => client.eval(SPEND, 1, tokenKey(id))));
+      return left === -2 ? null : left;
+    },
+
+    async addUsage(counts, retentionDays) {
+      const horizon = usageHorizon(retentionDays);
+      for (let i = 0; i < counts.length; i += TOUCH_CHUNK) {
+        const chunk = counts.slice(i, i + TOUCH_CHUNK);
+        const keys = chunk.flatMap((c) => [tokenKey(c.id), usageKey(c.id)]);
+        const args = chunk.flatMap((c) => [c.day, String(c.allowed), String(c.refused)]);
+        await call(() => client.eval(ADD_USAGE, keys.length, ...keys, horizon, String(retentionDays * 86_400), ...args));
+      }
+    },
+
+    async usage(id, sinceDay) {
+      const fields = await call(() => client.hgetall(usageKey(id)));
+      const days = new Map<string, ApiTokenUsageDay>();
+      for (const [f, v] of Object.entries(fields)) {
+        const day = f.slice(0, 10);
+        if (day < sinceDay) continue;
+        const d = days.get(day) ?? { day, allowed: 0, refused: 0 };
+        days.set(day, f.endsWith(':a') ? { ...d, allowed: Number(v) } : { ...d, refused: Number(v) });
+      }
+      return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : 1));
     },
 
     onRevoke(fn) {
