@@ -1,0 +1,2 @@
+export { prometheusObserver } from './prometheus-observer.js';
+export type { PrometheusObserverOptions } from './prometheus-observer.js';
