@@ -132,6 +132,7 @@ const plugin: FastifyPluginAsync<RestAuthFastifyOptions> = async function restau
     const method = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
     fastify.route({ method, url: '/auth/tokens', handler });
     fastify.route({ method, url: '/auth/tokens/:id', handler });
+    fastify.route({ method, url: '/auth/tokens/:id/:action', handler });
   }
 };
 

@@ -14,7 +14,8 @@ interface PlatformReply {
 }
 
 /**
- * The API-token routes (`POST`/`GET /auth/tokens`, `DELETE /auth/tokens/:id`) behind the
+ * The API-token routes (`POST`/`GET /auth/tokens`, `DELETE /auth/tokens/:id`, `POST .../:id/roll`,
+ * `GET .../:id/usage`) behind the
  * global guard; registered by {@link RestAuthModule} unless `tokenRoutes: false`. Answers 404
  * when `apiTokens.enabled` is off.
  *
@@ -32,6 +33,11 @@ export class RestAuthTokensController {
 
   @All(':id')
   item(@Req() request: RestAuthHttpRequest & { body?: unknown }, @Res() reply: PlatformReply): Promise<unknown> {
+    return this.handle(request, reply);
+  }
+
+  @All(':id/:action')
+  action(@Req() request: RestAuthHttpRequest & { body?: unknown }, @Res() reply: PlatformReply): Promise<unknown> {
     return this.handle(request, reply);
   }
 
