@@ -1,0 +1,2 @@
+export { openTelemetryObserver } from './opentelemetry-observer.js';
+export type { OpenTelemetryObserverOptions } from './opentelemetry-observer.js';
