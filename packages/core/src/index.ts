@@ -94,4 +94,12 @@ export { handleTokenRequest, isTokenRoute, TOKEN_ROUTES_PATH } from './api-token
 export { readJsonBody } from './api-tokens/body.js';
 export type { HttpResult, TokenRouteRequest } from './api-tokens/routes.js';
 export { createRestAuth, isRestAuth } from './rest-auth.js';
-export type { RestAuth, CreateRestAuthOptions, RouteOptions, RouteRequirements, Explanation, ExplainStep } from './rest-auth.js';
+export { healthError, healthHttpResult, createHealthTracker } from './health.js';
+export type { HealthReport, HealthStatus, ProviderHealth, StoreHealth, AuditHealth, CircuitHealth, Readiness, HealthTracker } from './health.js';
+export { diffConfigs, formatConfigDiff } from './config/diff.js';
+export type { ConfigDiff } from './config/diff.js';
+export { onResponseDone, CLIENT_CLOSED } from './lifecycle.js';
+export type { FinishingResponse } from './lifecycle.js';
+export { reloadOnSignal } from './reload-signal.js';
+export type { ReloadOnSignalOptions } from './reload-signal.js';
+export type { PendingRequest, ReloadResult, RestAuth, CreateRestAuthOptions, RouteOptions, RouteRequirements, Explanation, ExplainStep } from './rest-auth.js';

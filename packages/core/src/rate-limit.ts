@@ -1,3 +1,5 @@
+import type { StoreHealth } from './health.js';
+
 /** One rate-limit check: take `cost` from the bucket `key`. */
 export interface RateLimitHit {
   readonly key: string;
@@ -29,6 +31,13 @@ export interface RateLimitResult {
 export interface RateLimitStore {
   hit(hit: RateLimitHit): Promise<RateLimitResult>;
   close?(): Promise<void>;
+  /** How it is doing (reachable, last error, circuit) for `auth.health()`. */
+  health?(): StoreHealth | Promise<StoreHealth>;
+  /**
+   * Resolves once it can serve (connected, answered a ping), or rejects with why, within
+   * `timeoutMs`. `auth.reload` awaits it before putting a new store in service.
+   */
+  open?(options: { readonly timeoutMs: number }): Promise<void>;
 }
 
 // The emission interval is rounded to a multiple of 2^-10 ms (~1 µs). Epoch-millisecond

@@ -1,4 +1,5 @@
 import type { Credential } from './credentials.js';
+import type { ProviderHealth } from './health.js';
 import type { Observers } from './observe.js';
 import type { Principal } from './principal.js';
 import type { RequestLike } from './request.js';
@@ -23,4 +24,10 @@ export interface Strategy {
   readonly name: string;
   verify(credential: Credential, context: VerifyContext): Promise<Principal | undefined>;
   close?(): Promise<void>;
+  /**
+   * How each of its providers is doing, by provider name (keys loaded, last fetch, last error).
+   * With `loadKeys`, a provider that holds no key starts fetching them (in the background, within
+   * its retry schedule), so that readiness is reached without waiting for a first token.
+   */
+  health?(options: { readonly loadKeys: boolean }): Readonly<Record<string, ProviderHealth>> | Promise<Readonly<Record<string, ProviderHealth>>>;
 }

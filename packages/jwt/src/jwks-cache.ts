@@ -1,4 +1,5 @@
 import { RestAuthError, type Observers } from '@restauth/core';
+import { healthError } from '@restauth/core';
 import { discoverJwksUri } from './discovery.js';
 import { fetchJson } from './fetch-json.js';
 import { parseJwks, type JwksKey } from './jwks-keys.js';
@@ -56,6 +57,20 @@ export interface JwksCache {
    * cooldown; joins a fetch already in flight. Resolves true when the caller should look again.
    */
   refetchForUnknownKey(): Promise<boolean>;
+  /** What `health()` reports: keys held, last successful fetch (ms), last error. */
+  status(): JwksStatus;
+  /** Starts a fetch when no key is held (within the retry schedule); never waits. */
+  load(): void;
+}
+
+/** The state of a JWKS cache, for health reports. */
+export interface JwksStatus {
+  readonly keysLoaded: boolean;
+  /** When the last fetch succeeded, ms; undefined before the first. */
+  readonly fetchedAtMs: number | undefined;
+  /** Whether the last fetch failed, and why (redacted). */
+  readonly failing: boolean;
+  readonly lastError: string | undefined;
 }
 
 /** Shortest wait before retrying a failed refresh while keys are held, so a down IdP is not hammered. */
@@ -82,6 +97,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   let fetchedAt = 0;
   let attemptedAt: number | undefined;
   let lastFailed = false;
+  let lastError: string | undefined;
   // After a failure, no fetch before this time; the no-key back-off grows with each failure.
   let retryAt = 0;
   let noKeysWaitMs = 0;
@@ -101,7 +117,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       lastFailed = false;
       noKeysWaitMs = 0;
       return true;
-    } catch {
+    } catch (err) {
+      lastError = healthError(err);
       // Keys already held stay in use. A discovered URL is looked up again next time, in
       // case the IdP moved its JWKS.
       if ('discoveryIssuer' in source) jwksUri = undefined;
@@ -146,6 +163,12 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
 
   return {
     peek,
+    status() {
+      return { keysLoaded: keys !== undefined, fetchedAtMs: keys ? fetchedAt : undefined, failing: lastFailed, lastError };
+    },
+    load() {
+      if (!keys && !inflight && mayRetry(now())) void refresh();
+    },
     async keys() {
       if (keys) return peek() as readonly JwksKey[];
       const t = now();

@@ -1,8 +1,9 @@
 import { ConfigError, principalFromClaims, type ConfigIssue, type Observers, type Principal, type ResolvedJwtProvider, type Strategy, type TokenCacheEvent } from '@restauth/core';
+import type { ProviderHealth } from '@restauth/core';
 import { keyKindOf } from './algorithms.js';
 import { decodeCompactJws, isJsonObject } from './compact-jws.js';
 import { deepFreeze } from './deep-freeze.js';
-import { createJwksCache } from './jwks-cache.js';
+import { createJwksCache as newJwksCache, type JwksCache } from './jwks-cache.js';
 import { jwksKeySource, staticKeySource, type KeySource } from './key-source.js';
 import { DEFAULT_REJECTED_CACHE_SIZE, DEFAULT_VERIFIED_CACHE_SIZE, type JwtPluginOptions } from './options.js';
 import { createProviderVerifier, type DecodedJwt, type ProviderVerifier, type VerifiedToken } from './provider-verifier.js';
@@ -10,6 +11,32 @@ import { createRejectedCache } from './rejected-cache.js';
 import { importCertificatePem, importPublicKeyPem, importSecret, type StaticKey } from './static-key.js';
 import { invalidToken, isFinalVerdict } from './token-error.js';
 import { createVerifiedCache } from './verified-cache.js';
+
+// The JWKS cache of the provider being built, if it has one (buildVerifier is synchronous).
+let lastJwksCache: JwksCache | undefined;
+
+/** A JWKS cache, remembered for the strategy's health report. */
+function createJwksCache(options: Parameters<typeof newJwksCache>[0]): JwksCache {
+  lastJwksCache = newJwksCache(options);
+  return lastJwksCache;
+}
+
+const STATIC_KEY_HEALTH: ProviderHealth = Object.freeze({ status: 'ok', keysLoaded: true, needsKeys: false, lastSuccessAt: null, lastError: null });
+
+/** One provider's health from its JWKS cache (undefined: a configured key, always loaded). */
+function providerHealth(jwks: JwksCache | undefined, loadKeys: boolean): ProviderHealth {
+  if (!jwks) return STATIC_KEY_HEALTH;
+  if (loadKeys) jwks.load();
+  const s = jwks.status();
+  return {
+    // Keys held keep verifying through a failed refresh (degraded); none and failing is down.
+    status: s.keysLoaded ? (s.failing ? 'degraded' : 'ok') : s.failing ? 'down' : 'ok',
+    keysLoaded: s.keysLoaded,
+    needsKeys: true,
+    lastSuccessAt: s.fetchedAtMs === undefined ? null : new Date(s.fetchedAtMs).toISOString(),
+    lastError: s.lastError ?? null,
+  };
+}
 
 /** Prefix of restauth's own API tokens, which are never JWTs. */
 const API_TOKEN_PREFIX = 'rat_';
@@ -103,9 +130,11 @@ export function createJwtStrategy(
   const cache = createVerifiedCache(options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE);
   const rejected = createRejectedCache(options.rejectedCacheSize ?? DEFAULT_REJECTED_CACHE_SIZE);
   const byIssuer = new Map<string, ProviderVerifier>();
+  const jwksByName = new Map<string, JwksCache | undefined>();
   const issues: ConfigIssue[] = [];
 
   providers.forEach((p, i) => {
+    lastJwksCache = undefined;
     const path = options.paths?.[i] ?? `providers[${i}]`;
     if (byIssuer.has(p.issuer)) {
       issues.push({ path: `${path}.issuer`, message: `issuer "${p.issuer}" is configured twice; tokens are routed by issuer, so it must be unique` });
@@ -113,6 +142,7 @@ export function createJwtStrategy(
     }
     const verifier = buildVerifier(p, path, fetchFn, now, issues, options.observers);
     if (verifier) byIssuer.set(p.issuer, verifier);
+    jwksByName.set(p.name, lastJwksCache);
   });
   if (issues.length) throw new ConfigError(issues);
 
@@ -170,6 +200,11 @@ export function createJwtStrategy(
         return refuse(token, err, t);
       }
       return admit(token, verifier, verified);
+    },
+    health({ loadKeys }) {
+      const out: Record<string, ProviderHealth> = {};
+      for (const [name, jwks] of jwksByName) out[name] = providerHealth(jwks, loadKeys);
+      return out;
     },
     async close() {
       cache.clear();

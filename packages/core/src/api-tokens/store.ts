@@ -1,3 +1,5 @@
+import type { StoreHealth } from '../health.js';
+
 /** Who created a token, as recorded at creation (groups do not follow later changes). */
 export interface ApiTokenOwner {
   readonly subject: string;
@@ -81,6 +83,13 @@ export interface ApiTokenStore {
    */
   onRevoke?(listener: (id: string) => void): () => void;
   close?(): Promise<void>;
+  /** How it is doing (reachable, last error, circuit) for `auth.health()`. */
+  health?(): StoreHealth | Promise<StoreHealth>;
+  /**
+   * Resolves once it can serve (connected, answered a ping), or rejects with why, within
+   * `timeoutMs`. `auth.reload` awaits it before putting a new store in service.
+   */
+  open?(options: { readonly timeoutMs: number }): Promise<void>;
 }
 
 /**

@@ -46,8 +46,8 @@ describe('audit events from the gate', () => {
     await auth.close();
     expect(sink.events).toHaveLength(5);
     expect(sink.events[0]).toEqual({
-      time: '2025-01-02T03:04:05.000Z', requestId: 'req-123', method: 'GET', path: '/api/items', status: 200, decision: 'allow',
-      reason: 'authenticated', username: 'alice', provider: 'static', tokenType: 'jwt', clientId: 'web', ip: '203.0.113.7', userAgent: 'curl/8.5', latencyMs: 7,
+      time: '2025-01-02T03:04:05.000Z', requestId: 'req-123', method: 'GET', path: '/api/items', status: 200, gateStatus: 200, decision: 'allow',
+      reason: 'authenticated', username: 'alice', provider: 'static', tokenType: 'jwt', clientId: 'web', ip: '203.0.113.7', userAgent: 'curl/8.5', latencyMs: 7, gateLatencyMs: 7,
     });
     expect(sink.events.slice(1).map((e) => [e.method, e.path, e.status, e.decision, e.reason, e.username])).toEqual([
       ['DELETE', '/api/items/9', 403, 'deny', 'rule', 'bob'],

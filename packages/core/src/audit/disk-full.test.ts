@@ -14,7 +14,7 @@ afterAll(() => disk?.unmount());
 const ev = (id: string): AuditEvent => ({
   time: new Date().toISOString(), requestId: id, method: 'GET', path: '/api/items', status: 200, decision: 'allow',
   reason: 'authenticated', username: 'alice', provider: 'corp', tokenType: 'jwt', clientId: 'web', ip: '203.0.113.7',
-  userAgent: 'load/1.0', latencyMs: 1,
+  userAgent: 'load/1.0', latencyMs: 1, gateStatus: 200, gateLatencyMs: 1,
 });
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {

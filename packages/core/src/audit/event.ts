@@ -8,9 +8,9 @@ import type { TokenType } from '../principal.js';
  *
  * @example
  * const event: AuditEvent = {
- *   time: '2025-01-01T00:00:00.000Z', requestId: 'req-1', method: 'GET', path: '/api/items', status: 401,
+ *   time: '2025-01-01T00:00:00.000Z', requestId: 'req-1', method: 'GET', path: '/api/items', status: 401, gateStatus: 401,
  *   decision: 'deny', reason: 'credentials', username: null, provider: null, tokenType: null,
- *   clientId: null, ip: '203.0.113.7', userAgent: 'curl/8.0', latencyMs: 1,
+ *   clientId: null, ip: '203.0.113.7', userAgent: 'curl/8.0', latencyMs: 1, gateLatencyMs: 1,
  * };
  */
 export interface AuditEvent {
@@ -21,7 +21,13 @@ export interface AuditEvent {
   readonly method: string;
   /** The request path without query or fragment. */
   readonly path: string;
+  /**
+   * What the caller finally got: the handler's status for an allowed request (201, 404, 500...),
+   * 499 when the client closed the connection first; the refusal's status for a denied one.
+   */
   readonly status: number;
+  /** The gate's own answer: 200 when it let the request through, else the refusal's status. */
+  readonly gateStatus: number;
   readonly decision: AuditDecision;
   /** The check that decided (for `would-deny`, the check that would have denied). */
   readonly reason: DecisionReason;
@@ -31,7 +37,10 @@ export interface AuditEvent {
   readonly clientId: string | null;
   readonly ip: string | null;
   readonly userAgent: string | null;
+  /** From the request reaching the gate to the response being finished, ms. */
   readonly latencyMs: number;
+  /** Time spent in the gate, ms (part of `latencyMs`). */
+  readonly gateLatencyMs: number;
   /**
    * Present when a verified caller failed this access-policy check on a public route and the
    * request went on as anonymous (`username` and the rest still name the caller).

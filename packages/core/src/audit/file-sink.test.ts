@@ -7,7 +7,7 @@ import { createFileAuditSink } from './file-sink.js';
 
 const ev = (i: number): AuditEvent => ({
   time: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(), requestId: `r${i}`, method: 'GET', path: '/api/items', status: 200,
-  decision: 'allow', reason: 'authenticated', username: 'alice', provider: 'corp', tokenType: 'jwt', clientId: null, ip: '203.0.113.7', userAgent: null, latencyMs: 1,
+  decision: 'allow', reason: 'authenticated', username: 'alice', provider: 'corp', tokenType: 'jwt', clientId: null, ip: '203.0.113.7', userAgent: null, latencyMs: 1, gateStatus: 200, gateLatencyMs: 1,
 });
 const LINE = Buffer.byteLength(JSON.stringify(ev(10)) + '\n');
 const DAY = 86_400_000;

@@ -1,3 +1,4 @@
+import type { StoreHealth } from '../health.js';
 import type { AuditEvent } from './event.js';
 
 /**
@@ -12,6 +13,13 @@ import type { AuditEvent } from './event.js';
 export interface AuditSink {
   write(events: readonly AuditEvent[]): Promise<void>;
   close?(): Promise<void>;
+  /** How it is doing (reachable, last error, circuit) for `auth.health()`. */
+  health?(): StoreHealth | Promise<StoreHealth>;
+  /**
+   * Resolves once it can serve (connected, answered a ping), or rejects with why, within
+   * `timeoutMs`. `auth.reload` awaits it before putting a new sink in service.
+   */
+  open?(options: { readonly timeoutMs: number }): Promise<void>;
 }
 
 /**
