@@ -31,6 +31,7 @@ export interface RequestLike {
 
 /** What core reads of a Node socket: `net.Socket` or `tls.TLSSocket`. */
 export interface TlsSocketLike {
+  readonly remoteAddress?: string | undefined;
   /** True on a TLS connection. */
   readonly encrypted?: boolean | undefined;
   /** `tls.TLSSocket#getPeerCertificate`: `raw` is the client certificate's DER; an empty object when none. */

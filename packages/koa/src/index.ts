@@ -5,6 +5,7 @@ import {
   isRestAuth,
   isTokenRoute,
   loadConfig,
+  onResponseDone,
   readJsonBody,
   RestAuthError,
   type CreateRestAuthOptions,
@@ -45,7 +46,7 @@ type WithState = Context & { [STATE]?: RestAuth };
 
 function toRequestLike(ctx: Context): RequestLike {
   // originalUrl: the request target as received, not the one a mount or a rewrite left in ctx.url.
-  return { method: ctx.method, url: ctx.originalUrl, headers: ctx.req.headers, remoteAddress: ctx.req.socket?.remoteAddress, rawHeaders: ctx.req.rawHeaders };
+  return { method: ctx.method, url: ctx.originalUrl, headers: ctx.req.headers, remoteAddress: ctx.req.socket?.remoteAddress, rawHeaders: ctx.req.rawHeaders, socket: ctx.req.socket };
 }
 
 function apply(decision: Decision, ctx: WithState, next: Next, instance: RestAuth | undefined): Promise<unknown> | undefined {
@@ -65,7 +66,9 @@ function gate(instance: RestAuth, route: RouteOptions | undefined): Middleware {
   return async function restauthGate(ctx, next) {
     const c = ctx as WithState;
     if (c[STATE]) return next(); // already through the gate
-    return apply(await instance.authenticate(toRequestLike(c), route), c, next, instance);
+    const { decision, complete } = await instance.begin(toRequestLike(c), route);
+    onResponseDone(c.res, complete); // the audit event, with the status the caller finally got
+    return apply(decision, c, next, instance);
   };
 }
 
