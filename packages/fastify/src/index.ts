@@ -6,7 +6,6 @@ import {
   denyDecision,
   isRestAuth,
   loadConfig,
-  onResponseDone,
   RestAuthError,
   type CreateRestAuthOptions,
   type Decision,
@@ -118,8 +117,7 @@ const plugin: FastifyPluginAsync<RestAuthFastifyOptions> = async function restau
   });
   // onRequest runs for unknown routes too (the 404 handler): the gate answers 401 before any 404.
   fastify.addHook('onRequest', async function restauthGate(request, reply) {
-    const { decision, complete } = await instance.begin(toRequestLike(request), routeOf(request));
-    onResponseDone(reply.raw, complete); // the audit event, with the status the caller finally got
+    const decision = await instance.authenticate(toRequestLike(request), routeOf(request));
     if (!decision.allowed) return deny(reply, decision);
     reply.headers(decision.headers);
     if (decision.principal) request.auth = decision.principal;

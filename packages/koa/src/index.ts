@@ -5,7 +5,6 @@ import {
   isRestAuth,
   isTokenRoute,
   loadConfig,
-  onResponseDone,
   readJsonBody,
   RestAuthError,
   type CreateRestAuthOptions,
@@ -66,9 +65,7 @@ function gate(instance: RestAuth, route: RouteOptions | undefined): Middleware {
   return async function restauthGate(ctx, next) {
     const c = ctx as WithState;
     if (c[STATE]) return next(); // already through the gate
-    const { decision, complete } = await instance.begin(toRequestLike(c), route);
-    onResponseDone(c.res, complete); // the audit event, with the status the caller finally got
-    return apply(decision, c, next, instance);
+    return apply(await instance.authenticate(toRequestLike(c), route), c, next, instance);
   };
 }
 
