@@ -7,9 +7,10 @@ const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
  * Starts one benchmark server as a child process and returns a handle to steer it.
  * `profileDir`: run it with --cpu-prof, the profile written there when it exits.
  */
-export function startServer(variant, idp, { profileDir } = {}) {
+export function startServer(variant, idp, { profileDir, profileIntervalUs } = {}) {
   const execArgv = ['--max-old-space-size=512'];
   if (profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${variant.framework}-${variant.id}.cpuprofile`);
+  if (profileDir && profileIntervalUs) execArgv.push(`--cpu-prof-interval=${profileIntervalUs}`);
   const child = fork(SERVER, [variant.framework, variant.id], {
     env: { ...process.env, NODE_ENV: 'production', BENCH_IDP: JSON.stringify(idp) },
     execArgv,
