@@ -1,7 +1,7 @@
 // Micro benchmarks (tinybench) of the pieces of one request, in one process:
 // `node micro.mjs` as a child with BENCH_IDP and BENCH_MICRO (JSON) in its environment,
 // answering { micro: rows } over IPC. The IdP itself runs in the parent.
-import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomUUID, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { connect } from 'node:net';
 import { createMemoryRateLimitStore, createRestAuth } from '@restauth/core';
 import { jwtPlugin } from '@restauth/jwt';
@@ -47,6 +47,45 @@ function redisReachable(host, port, timeoutMs = 300) {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+/** Signs a compact JWS with node:crypto (ES256 as IEEE P1363, RS256 PKCS#1). */
+function signJws(header, payload, key) {
+  const input = `${b64(header)}.${b64(payload)}`;
+  const sig = header.alg === 'ES256' ? cryptoSign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }) : cryptoSign('sha256', Buffer.from(input), key);
+  return `${input}.${sig.toString('base64url')}`;
+}
+
+/**
+ * DPoP beside bearer on one provider (a PEM key, tokens signed here): a bound token with a fresh
+ * ES256 proof per request (made before the run: proofs are single-use), the same token's claims
+ * without cnf as a bearer token, and node:crypto's verify of one proof as the floor.
+ */
+function dpopSetup(count) {
+  const issuer = 'https://bench.example.com';
+  const signer = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const client = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = client.publicKey.export({ format: 'jwk' });
+  const jkt = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { iss: issuer, aud: 'api', sub: 'alice', preferred_username: 'alice', groups: ['users'], iat: now, exp: now + 3600 };
+  const header = { alg: 'RS256', typ: 'at+jwt' };
+  const bearer = signJws(header, claims, signer.privateKey);
+  const bound = signJws(header, { ...claims, cnf: { jkt } }, signer.privateKey);
+  const ath = createHash('sha256').update(bound).digest('base64url');
+  const htu = 'http://api.example.com/api/items';
+  const proofs = [];
+  for (let i = 0; i < count; i++) proofs.push(signJws({ typ: 'dpop+jwt', alg: 'ES256', jwk }, { htm: 'GET', htu, iat: now, jti: randomUUID(), ath }, client.privateKey));
+  const provider = { name: 'bench', type: 'jwt', issuer, audience: 'api', publicKey: signer.publicKey.export({ format: 'pem', type: 'spki' }), algorithms: ['RS256'] };
+  const auth = createRestAuth({ providers: [provider], dpop: { replayCacheSize: count + 10 } }, { plugins: [jwtPlugin()] });
+  const [ph, pp, ps] = proofs[0].split('.');
+  const floor = { input: Buffer.from(`${ph}.${pp}`), sig: Buffer.from(ps, 'base64url'), key: client.publicKey };
+  let next = 1;
+  const bearerReq = request(bearer);
+  const dpopReq = () => ({ method: 'GET', url: '/api/items', headers: { authorization: `DPoP ${bound}`, dpop: proofs[next++], host: 'api.example.com' }, remoteAddress: '127.0.0.1' });
+  return { auth, bearerReq, dpopReq, floor, firstProof: { method: 'GET', url: '/api/items', headers: { authorization: `DPoP ${bound}`, dpop: proofs[0], host: 'api.example.com' }, remoteAddress: '127.0.0.1' }, left: () => count - next };
 }
 
 export async function runMicro({ idp, quick }) {
@@ -103,6 +142,10 @@ export async function runMicro({ idp, quick }) {
     redisNote = 'Redis on 127.0.0.1:6379 is not reachable: the Redis rate-limit row is skipped.';
   }
 
+  const dpop = dpopSetup(quick ? 20_000 : 80_000);
+  if (!(await dpop.auth.authenticate(dpop.firstProof)).allowed) throw new Error('micro: the DPoP request is refused');
+  if (!(await dpop.auth.authenticate(dpop.bearerReq)).allowed) throw new Error('micro: the bearer request of the DPoP provider is refused');
+
   const N = 100;
   const bench = new Bench({ time: quick ? 150 : 800, warmup: true, warmupTime: quick ? 50 : 200, iterations: 10 });
   const rows = [];
@@ -114,6 +157,9 @@ export async function runMicro({ idp, quick }) {
   add('gate, JWT first seen (cache off: decode + signature + claims)', () => uncached.authenticate(okReq), 10, 'jwt');
   add('signature only: node:crypto verify RS256 (the floor)', () => cryptoVerify('sha256', signingInput, keyObject, signature), 10, 'jwt');
   add('for comparison: jose jwtVerify (WebCrypto, same key)', () => jwtVerify(token, keyObject, joseOptions), 10, 'jwt');
+  add('DPoP provider, bearer token repeated (verified-token cache hit)', () => dpop.auth.authenticate(dpop.bearerReq), N, 'dpop');
+  add('DPoP provider, bound token repeated + a fresh ES256 proof', () => dpop.auth.authenticate(dpop.dpopReq()), 10, 'dpop');
+  add('proof signature only: node:crypto verify ES256 (the floor)', () => cryptoVerify('sha256', dpop.floor.input, { key: dpop.floor.key, dsaEncoding: 'ieee-p1363' }, dpop.floor.sig), 10, 'dpop');
   add('gate, forged JWT replayed (rejected-token cache hit)', () => cached.authenticate(forgedReq), N, 'jwt');
   add('gate, JWT repeated + busy policy (21 rules, groups, clients, IP, proxy)', () => policed.authenticate(policedReq), N, 'policy');
   add('gate, no credentials (401 decision)', () => cached.authenticate(request(undefined)), N, 'policy');
@@ -131,6 +177,8 @@ export async function runMicro({ idp, quick }) {
     if (!latency) throw new Error(`micro: ${row.name} failed: ${r?.error?.message ?? r?.state}`);
     out.push({ name: row.name, group: row.group, usPerOp: (latency.mean * 1000) / row.n, usP99: (latency.p99 * 1000) / row.n, samples: latency.samplesCount ?? r.runs ?? 0 });
   }
+  if (dpop.left() < 0) throw new Error('micro: the run used more DPoP proofs than were made; raise the count');
+  await dpop.auth.close();
   await redisStore?.close();
   for (const auth of [cached, uncached, policed, withTokens]) await auth.close();
   return { rows: out, notes: redisNote ? [redisNote] : [] };
