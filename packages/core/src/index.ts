@@ -3,7 +3,7 @@ export type { RestAuthErrorCode, RestAuthErrorOptions, ConfigIssue } from './err
 export { describePrincipal } from './principal.js';
 export type { Principal, TokenType, PrincipalSummary } from './principal.js';
 export { headerValue } from './request.js';
-export type { RequestLike, IncomingHeaders } from './request.js';
+export type { RequestLike, IncomingHeaders, TlsSocketLike } from './request.js';
 export { normalizePath, rawPath } from './path.js';
 export type { NormalizedPath } from './path.js';
 export { compilePattern, matchesLoosely, matchesStrictly, HTTP_METHODS } from './route-pattern.js';
@@ -83,7 +83,13 @@ export type {
   AuditQueueConfig,
   SecretRef,
   ClaimMapping,
+  BindingMode,
+  TokenBinding,
+  DpopConfig,
 } from './config/types.js';
+export { createMemoryReplayStore } from './replay-store.js';
+export type { ReplayStore } from './replay-store.js';
+export { jwkThumbprint } from './gate/dpop-proof.js';
 export { API_TOKEN_PREFIX, API_TOKEN_LENGTH, generateApiToken, hashApiToken, parseApiToken } from './api-tokens/format.js';
 export type { GeneratedToken } from './api-tokens/format.js';
 export { createMemoryApiTokenStore, usageHorizon, utcDay } from './api-tokens/store.js';

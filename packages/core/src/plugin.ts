@@ -3,6 +3,7 @@ import type { AuditSink } from './audit.js';
 import type { ResolvedConfig, ResolvedProvider, ResolvedStore } from './config/types.js';
 import type { Observers } from './observe.js';
 import type { RateLimitStore } from './rate-limit.js';
+import type { ReplayStore } from './replay-store.js';
 import type { Strategy } from './strategy.js';
 
 /** What a plugin factory gets: the resolved config and the path of the entry it builds. */
@@ -26,6 +27,8 @@ export interface RestAuthPlugin {
   /** By provider `type`: builds the strategy for every provider of that type (in config order). */
   readonly providers?: Readonly<Record<string, (providers: readonly ResolvedProvider[], ctx: PluginContext) => Strategy>>;
   readonly rateLimitStores?: Readonly<Record<string, (store: ResolvedStore, ctx: PluginContext) => RateLimitStore>>;
+  /** DPoP proof ids (`dpop.replayStore`). */
+  readonly replayStores?: Readonly<Record<string, (store: ResolvedStore, ctx: PluginContext) => ReplayStore>>;
   readonly auditSinks?: Readonly<Record<string, (sink: ResolvedStore, ctx: PluginContext) => AuditSink>>;
   readonly apiTokenStores?: Readonly<Record<string, (store: ResolvedStore, ctx: PluginContext) => ApiTokenStore>>;
 }

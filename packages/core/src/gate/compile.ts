@@ -18,6 +18,7 @@ import { createCredentialsCheck } from './credentials.js';
 import { createDisabledCheck } from './disabled.js';
 import { createIpCheck } from './ip.js';
 import { buildStrategies, builtinPlugin, openStore } from './plugins.js';
+import { createProofCheck } from './proof.js';
 import { createPublicRouteCheck } from './public-route.js';
 import { createTokenUsesCheck } from './token-uses.js';
 import { createRateLimitCheck } from './rate-limit.js';
@@ -111,14 +112,19 @@ export function compileGate(config: ResolvedConfig, options: CompileGateOptions 
     header: policy.clientIpHeader,
   };
 
+  // Any provider's token may be sender-constrained (cnf): then every principal is checked for it.
+  const proofs = config.enabled && config.providers.length > 0;
+  const replayStore = proofs ? openStore('replayStores', config.dpop.replayStore, plugins, { config, path: 'dpop.replayStore' }) : undefined;
+
   // The order of checks, as DESIGN.md states it.
   const checks: Check[] = config.enabled
     ? [
         createBypassCheck(compileAll(policy.bypass, 'policy.bypass')),
         createIpCheck(cidrs(policy.ipAllow), policyReportOnly),
         createPublicRouteCheck(compileAll(policy.public, 'policy.public'), compileAll(policy.restrictPublic, 'policy.restrictPublic')),
-        createCredentialsCheck({ apiKeyHeader: at.enabled ? at.header : undefined, basic: config.basicAuth.enabled, maxLength: MAX_CREDENTIAL_LENGTH }),
+        createCredentialsCheck({ apiKeyHeader: at.enabled ? at.header : undefined, basic: config.basicAuth.enabled, maxLength: MAX_CREDENTIAL_LENGTH, dpop: proofs }),
         createVerifyCheck(strategies, observers),
+        replayStore && createProofCheck({ config, trustProxy: clientIp.trustProxy, replayStore, now: options.now }),
         createAllowGroupsCheck(policy.allowGroups, policyReportOnly),
         createReadOnlyCheck(policy.readOnlyGroups, policyReportOnly),
         createAllowClientsCheck(policy.allowClients, policyReportOnly),
@@ -139,6 +145,7 @@ export function compileGate(config: ResolvedConfig, options: CompileGateOptions 
     async close() {
       await tokens?.close();
       await rateLimitStore?.close?.();
+      await replayStore?.close?.();
       for (const s of strategies) await s.close?.();
     },
   });

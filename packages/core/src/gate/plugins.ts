@@ -6,6 +6,7 @@ import { opaquePlugin } from '../opaque/opaque-plugin.js';
 import type { Observers } from '../observe.js';
 import type { PluginContext, RestAuthPlugin } from '../plugin.js';
 import { createMemoryRateLimitStore } from '../rate-limit.js';
+import { createMemoryReplayStore } from '../replay-store.js';
 import type { Strategy } from '../strategy.js';
 
 /** The built-in provider types (introspection, userinfo) and memory, stdout and file stores and sinks. */
@@ -13,6 +14,7 @@ export const builtinPlugin: RestAuthPlugin = {
   name: 'builtin',
   providers: opaquePlugin().providers,
   rateLimitStores: { memory: () => createMemoryRateLimitStore() },
+  replayStores: { memory: (_s, ctx) => createMemoryReplayStore({ maxEntries: ctx.config.dpop.replayCacheSize }) },
   apiTokenStores: { memory: () => createMemoryApiTokenStore() },
   auditSinks: {
     memory: () => createMemoryAuditSink(),
@@ -41,7 +43,7 @@ export function buildStrategies(config: ResolvedConfig, plugins: readonly RestAu
   return strategies;
 }
 
-type StoreKind = 'rateLimitStores' | 'auditSinks' | 'apiTokenStores';
+type StoreKind = 'rateLimitStores' | 'auditSinks' | 'apiTokenStores' | 'replayStores';
 type Built<K extends StoreKind> = ReturnType<NonNullable<NonNullable<RestAuthPlugin[K]>[string]>>;
 
 /** Opens the store or sink a config section names, through the plugin that provides its type. */
