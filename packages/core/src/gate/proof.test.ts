@@ -111,7 +111,7 @@ describe('DPoP (RFC 9449)', () => {
       const d = await call(auth, { token: `bound-${alg}`, proof: await proofFor({ accessToken: `bound-${alg}` }, c) });
       expect(d.status, `${alg}: ${d.body}`).toBe(200);
     }
-  });
+  }, 30_000); // RSA key generation is slow on a busy machine
 
   it('still accepts plain bearer tokens where DPoP is allowed, without a binding', async () => {
     const d = await call(auth, { token: 'plain', scheme: 'Bearer' });
