@@ -16,6 +16,10 @@ export { extractCredential } from './credentials.js';
 export type { Credential, ExtractOptions } from './credentials.js';
 export { getClaim, claimList, principalFromClaims } from './claims.js';
 export type { ClaimNames } from './claims.js';
+export { usernameCandidates, groupsCandidates, clientIdCandidates } from './claim-candidates.js';
+export type { UsernameCandidate, ClaimCandidate } from './claim-candidates.js';
+export { decodeJwt } from './jwt-decode.js';
+export type { DecodedJwt, EncryptedJwt } from './jwt-decode.js';
 export type { Strategy, VerifyContext } from './strategy.js';
 export { createObservers, decisionEvent } from './observe.js';
 export type {
@@ -57,6 +61,8 @@ export type {
   AuditPruneResult,
   FunctionAuditSinkOptions,
 } from './audit.js';
+export { auditEventMatches, parseAuditLine, auditTrailFiles, eachAuditLine, readAuditFile } from './audit/trail.js';
+export type { AuditFilter, AuditTrailPosition } from './audit/trail.js';
 export { validateConfig, loadConfig, configJsonSchema } from './config/load.js';
 export type { ValidateOptions } from './config/load.js';
 export { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './config/schema.js';

@@ -1,11 +1,22 @@
-/** A JWT taken apart without any check of its signature. */
+/**
+ * A JWT taken apart without any check of its signature.
+ *
+ * @example
+ * const decoded = decodeJwt(token);
+ * if (decoded?.kind === 'jws') console.log(decoded.claims['iss']);
+ */
 export interface DecodedJwt {
   readonly kind: 'jws';
   readonly header: Record<string, unknown>;
   readonly claims: Record<string, unknown>;
 }
 
-/** Something that looks like an encrypted JWT: only its header can be read. */
+/**
+ * Something that looks like an encrypted JWT: only its header can be read.
+ *
+ * @example
+ * if (decodeJwt(token)?.kind === 'jwe') console.log('encrypted: only the header is readable');
+ */
 export interface EncryptedJwt {
   readonly kind: 'jwe';
   readonly header: Record<string, unknown>;
@@ -24,6 +35,9 @@ function jsonObject(segment: string): Record<string, unknown> | undefined {
 /**
  * Decodes a compact JWT's header and claims. NOT a verification: anyone can write these bytes.
  * Returns undefined for anything that is not a JWT (an opaque token).
+ *
+ * @example
+ * decodeJwt('eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln') // { kind: 'jws', header: { alg: 'RS256' }, claims: { sub: 'alice' } }
  */
 export function decodeJwt(token: string): DecodedJwt | EncryptedJwt | undefined {
   const parts = token.split('.');

@@ -1,8 +1,8 @@
-import { createReadStream, existsSync } from 'node:fs';
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { AuditEvent } from '@restauth/core';
+import { existsSync } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { auditEventMatches as matches, auditTrailFiles as trailFiles, eachAuditLine as eachLine, parseAuditLine as parseLine } from '@restauth/core';
+import type { AuditEvent, AuditFilter as Filter, AuditTrailPosition as FollowStart } from '@restauth/core';
 import { intValue, stringValue, type Command, type CommandContext } from '../command.js';
 import { loadConfigFile } from '../config-file.js';
 import { CliError, messageOf, UsageError } from '../errors.js';
@@ -21,28 +21,6 @@ type Decision = (typeof DECISIONS)[number];
 type Source =
   | { readonly kind: 'file'; readonly path: string; readonly display: string }
   | { readonly kind: 'postgres'; readonly url: string | undefined; readonly table: string | undefined; readonly display: string };
-
-/** What to keep. */
-interface Filter {
-  readonly user?: string | undefined;
-  readonly decision?: Decision | undefined;
-  readonly since?: Date | undefined;
-  readonly until?: Date | undefined;
-  readonly reason?: string | undefined;
-}
-
-function matches(e: Partial<AuditEvent>, f: Filter): boolean {
-  if (f.user !== undefined && e.username !== f.user) return false;
-  if (f.decision !== undefined && e.decision !== f.decision) return false;
-  if (f.reason !== undefined && e.reason !== f.reason) return false;
-  if (f.since || f.until) {
-    const t = typeof e.time === 'string' ? Date.parse(e.time) : NaN;
-    if (Number.isNaN(t)) return false;
-    if (f.since && t < f.since.getTime()) return false;
-    if (f.until && t > f.until.getTime()) return false;
-  }
-  return true;
-}
 
 /** The last n items (none for 0, where `slice(-0)` would give all). */
 const lastN = <T>(items: readonly T[], n: number): T[] => (n > 0 ? items.slice(-n) : []);
@@ -87,15 +65,6 @@ async function auditSource(ctx: CommandContext, command: string): Promise<Source
   });
 }
 
-function parseLine(line: string): Partial<AuditEvent> | undefined {
-  try {
-    const v: unknown = JSON.parse(line);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Partial<AuditEvent>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function eventCells(e: Partial<AuditEvent>, out: Output): string[] {
   const s = out.style;
   const d = String(e.decision ?? '?');
@@ -128,27 +97,6 @@ function printStreamed(out: Output, event: Partial<AuditEvent>, raw: string): vo
   out.line(streamedLine(eventCells(event, out)));
 }
 
-/**
- * The files of a trail, oldest first: the sink rotates `<path>` to `<path>.1` (newest rotated),
- * `.2`, ... Only files that exist.
- */
-async function trailFiles(path: string): Promise<string[]> {
-  const dir = dirname(path);
-  const base = basename(path);
-  let names: string[] = [];
-  try {
-    names = await readdir(dir);
-  } catch {
-    // the live file's own error is reported below
-  }
-  const rotated = names
-    .filter((n) => n.startsWith(base + '.') && /^[1-9]\d{0,8}$/.test(n.slice(base.length + 1)))
-    .map((n) => Number(n.slice(base.length + 1)))
-    .sort((a, b) => b - a)
-    .map((i) => join(dir, `${base}.${i}`));
-  return [...rotated, path];
-}
-
 /** Lines of one file from its end, read backwards in chunks (audit files grow large), until `n` are found. */
 async function lastLinesOf(path: string, n: number): Promise<{ lines: string[]; start: FollowStart }> {
   const handle = await open(path, 'r');
@@ -170,12 +118,6 @@ async function lastLinesOf(path: string, n: number): Promise<{ lines: string[]; 
   }
 }
 
-/** Where following starts: the live file's identity and size when it was read. */
-interface FollowStart {
-  readonly ino: number;
-  readonly size: number;
-}
-
 /** The last `n` lines of the trail: the live file, then rotated ones while more are needed. */
 async function lastLines(path: string, n: number): Promise<{ lines: string[]; start: FollowStart }> {
   const live = await lastLinesOf(path, n);
@@ -189,26 +131,6 @@ async function lastLines(path: string, n: number): Promise<{ lines: string[]; st
     }
   }
   return { lines: lastN(lines, n), start: live.start };
-}
-
-/** Every line of the trail, oldest first, to `visit`. */
-async function eachLine(path: string, visit: (line: string) => void): Promise<FollowStart> {
-  const st = await stat(path);
-  for (const file of await trailFiles(path)) {
-    const isLive = file === path;
-    try {
-      // The live file only up to the size seen now: following goes on from there.
-      if (isLive && st.size === 0) continue;
-      const input = createReadStream(file, { encoding: 'utf8', ...(isLive ? { end: st.size - 1 } : {}) });
-      for await (const l of createInterface({ input, crlfDelay: Infinity })) {
-        const line = l.trim();
-        if (line) visit(line);
-      }
-    } catch (err) {
-      if (isLive) throw err;
-    }
-  }
-  return { ino: st.ino, size: st.size };
 }
 
 function fileError(err: unknown, display: string): CliError {

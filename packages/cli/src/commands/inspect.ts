@@ -1,13 +1,11 @@
-import { getClaim, type ResolvedJwtProvider, type ResolvedProvider } from '@restauth/core';
+import { decodeJwt, getClaim, usernameCandidates, type ResolvedJwtProvider, type ResolvedProvider, type UsernameCandidate } from '@restauth/core';
 import { stringValue, type Command, type CommandContext } from '../command.js';
 import { configLocation, loadConfigFile, loadOptionalConfigFile, type LoadedConfig } from '../config-file.js';
 import { CliError, ConfigFileError, UsageError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { decodeJwt } from '../jwt-decode.js';
 import { relativeTime, table, type Output } from '../output.js';
 import { introspect, userinfo, type EndpointAnswer } from '../provider-endpoints.js';
 import { readTokenArgument } from '../token-input.js';
-import { usernameCandidates, type UsernameCandidate } from '../username-candidates.js';
 
 const NAME = 'inspect';
 const TIME_CLAIMS = new Set(['exp', 'iat', 'nbf', 'auth_time', 'updated_at']);
