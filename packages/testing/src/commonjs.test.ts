@@ -29,10 +29,11 @@ const testing = require('@restauth/testing');
 `;
 
 describe('CommonJS', () => {
-  it('the CJS build keeps import() for oidc-provider', () => {
+  it('the CJS build keeps import() for the ESM-only oidc-provider and jose', () => {
     const code = readFileSync(cjsEntry, 'utf8');
     expect(code).toMatch(/import\(\s*["']oidc-provider["']\s*\)/);
     expect(code).not.toMatch(/require\(\s*["']oidc-provider["']\s*\)/);
+    expect(code).not.toMatch(/require\(\s*["']jose["']\s*\)/);
   });
 
   it('require() starts the IdP, issues a token and stops it', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID, createHash, X509Certificate } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import type { JWK } from 'jose';
 
 /** Algorithms {@link createDpopClient} can sign proofs with. */
 export type DpopAlgorithm = 'ES256' | 'RS256' | 'PS256' | 'EdDSA';
@@ -65,6 +65,9 @@ export function accessTokenHash(accessToken: string): string {
  */
 export async function createDpopClient(options: { readonly alg?: DpopAlgorithm } = {}): Promise<DpopClient> {
   const alg = options.alg ?? 'ES256';
+  // jose is ESM-only: loaded on use, so that the CommonJS build of this package still loads
+  // with require() on every Node 20 (as oidc-provider is).
+  const { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } = await import('jose');
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
   const jwk = await exportJWK(publicKey);
   const thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
