@@ -92,6 +92,7 @@ export type {
   BindingMode,
   TokenBinding,
   DpopConfig,
+  ConsoleConfig,
 } from './config/types.js';
 export { createMemoryReplayStore } from './replay-store.js';
 export type { ReplayStore } from './replay-store.js';

@@ -15,6 +15,8 @@ export interface TestUser {
   email: string;
   groups: string[];
   name?: string;
+  /** Password on the IdP's login page (authorization code flow); without one the user cannot sign in there. */
+  password?: string;
 }
 
 /**
@@ -72,12 +74,14 @@ function user(username: string, groups: string[], name: string): TestUser {
     email: `${username}@example.com`,
     groups: Object.freeze([...groups]) as string[],
     name,
+    password: `${username}-password`,
   });
 }
 
 /**
  * The fixed users of the local test IdP: `alice` (users, admins), `bob` (users),
- * `carol` (users, auditors) and `eve` (guests), each with `<name>@example.com`.
+ * `carol` (users, auditors) and `eve` (guests), each with `<name>@example.com` and the password
+ * `<name>-password` on the IdP's login page.
  *
  * @example
  * ```ts

@@ -4,6 +4,7 @@ import { resourceIndicatorFor } from './audience.js';
 import { certificateThumbprint, type DpopClient } from './dpop-client.js';
 import { DEFAULT_TOKEN_SCOPE, type TestUser } from './fixtures.js';
 import { JwksGate, type JwksMode } from './jwks-gate.js';
+import { withLoginPage } from './login-page.js';
 import { fixedSigningKey, generateSigningKey, type SigningKey } from './keys.js';
 import { MemoryStore } from './memory-store.js';
 import { normalizeOptions, type IdpSettings, type StartIdpOptions } from './options.js';
@@ -158,7 +159,7 @@ class LocalIdp implements TestIdp {
       keys: [...this.#keys],
       store: this.#store,
     });
-    this.#handler = provider.callback();
+    this.#handler = withLoginPage(provider, this.#settings);
   }
 
   #route(req: IncomingMessage, res: ServerResponse): void {

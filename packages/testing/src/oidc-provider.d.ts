@@ -38,6 +38,7 @@ declare module 'oidc-provider' {
 
   export interface GrantInstance {
     addOIDCScope(scope: string): void;
+    addOIDCClaims(claims: string[]): void;
     addResourceScope(resource: string, scope: string): void;
     save(): Promise<string>;
   }
@@ -67,7 +68,7 @@ declare module 'oidc-provider' {
   export class Provider {
     constructor(issuer: string, configuration?: Configuration);
     readonly issuer: string;
-    readonly Grant: new (init: { accountId: string; clientId: string }) => GrantInstance;
+    readonly Grant: (new (init: { accountId: string; clientId: string }) => GrantInstance) & { find(id: string): Promise<GrantInstance | undefined> };
     readonly AccessToken: new (init: {
       accountId: string;
       client: ProviderClient;
@@ -77,6 +78,14 @@ declare module 'oidc-provider' {
     }) => AccessTokenInstance;
     readonly ResourceServer: new (identifier: string, info: ResourceServerInfo) => ResourceServerInstance;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<{
+      uid: string;
+      params: Record<string, unknown>;
+      prompt: { name: string; details?: Record<string, unknown> };
+      grantId?: string;
+      session?: { accountId?: string };
+    }>;
+    interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
     registerGrantType(
       name: string,
       handler: (ctx: ProviderContext) => Promise<void>,

@@ -24,6 +24,31 @@ export interface StartIdpOptions {
   accessTokenTtlSec?: number;
   /** the users the IdP knows, by username; default {@link TEST_USERS} */
   users?: Record<string, TestUser>;
+  /**
+   * Clients that sign users in with the authorization code flow (PKCE) through the IdP's login
+   * page (`<issuer>/interaction/...`, username and password), such as the restauth console.
+   * Loopback redirect URIs (`http://127.0.0.1/...`) match any port (RFC 8252).
+   */
+  loginClients?: LoginClient[];
+}
+
+/**
+ * A client of the IdP's authorization endpoint (authorization code + PKCE, `client_secret_basic`).
+ *
+ * @example
+ * ```ts
+ * import { startIdp, type LoginClient } from '@restauth/testing';
+ *
+ * const client: LoginClient = { clientId: 'restauth-console', clientSecret: 'console-secret', redirectUris: ['http://127.0.0.1/restauth/callback'] };
+ * const idp = await startIdp({ loginClients: [client] });
+ * ```
+ */
+export interface LoginClient {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: string[];
+  /** Where the IdP may send the browser after logout (RP-initiated logout); default none. */
+  postLogoutRedirectUris?: string[];
 }
 
 export interface IdpSettings {
@@ -33,6 +58,7 @@ export interface IdpSettings {
   audience: string;
   accessTokenTtlSec: number;
   users: ReadonlyMap<string, TestUser>;
+  loginClients: readonly LoginClient[];
 }
 
 function fail(path: string, message: string): never {
@@ -55,6 +81,7 @@ export function normalizeOptions(options: StartIdpOptions = {}): IdpSettings {
     audience = 'api',
     accessTokenTtlSec = 300,
     users = TEST_USERS,
+    loginClients = [],
   } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('port', 'must be an integer from 0 to 65535');
   if (typeof host !== 'string' || host === '') fail('host', 'must be a non-empty string');
@@ -67,5 +94,11 @@ export function normalizeOptions(options: StartIdpOptions = {}): IdpSettings {
     if (user.username !== key) fail(`users.${key}.username`, `must equal its key "${key}"`);
     userMap.set(key, { ...user, groups: [...user.groups] });
   }
-  return { port, host, issuerPath: normalizeIssuerPath(issuerPath), audience, accessTokenTtlSec, users: userMap };
+  loginClients.forEach((c, i) => {
+    if (!c.clientId || !c.clientSecret || !Array.isArray(c.redirectUris) || c.redirectUris.length === 0) {
+      fail(`loginClients[${i}]`, 'needs clientId, clientSecret and at least one redirect URI');
+    }
+  });
+  const clients = loginClients.map((c) => ({ ...c, redirectUris: [...c.redirectUris], postLogoutRedirectUris: [...(c.postLogoutRedirectUris ?? [])] }));
+  return { port, host, issuerPath: normalizeIssuerPath(issuerPath), audience, accessTokenTtlSec, users: userMap, loginClients: clients };
 }

@@ -6,6 +6,7 @@ import type { SigningKey } from './keys.js';
 import { loadOidcProvider } from './load-provider.js';
 import type { MemoryStore } from './memory-store.js';
 import type { IdpSettings } from './options.js';
+import { INTERACTION_PATH } from './login-page.js';
 import { registerTestUserGrant, TEST_USER_GRANT_TYPE } from './test-user-grant.js';
 
 /** Where oidc-provider serves each endpoint, below the issuer. */
@@ -56,7 +57,7 @@ export async function createProvider({ settings, issuer, keys, store }: Provider
   const provider = new Provider(issuer, {
     adapter: store.adapterFactory,
     jwks: { keys: keys.map((key) => key.privateJwk) },
-    clients: Object.values(TEST_CLIENTS).map((client) => ({
+    clients: Object.values(TEST_CLIENTS).map((client): Record<string, unknown> => ({
       client_id: client.clientId,
       client_secret: client.clientSecret,
       grant_types: ['client_credentials', TEST_USER_GRANT_TYPE],
@@ -64,7 +65,18 @@ export async function createProvider({ settings, issuer, keys, store }: Provider
       redirect_uris: [],
       scope: client.scopes.join(' '),
       token_endpoint_auth_method: 'client_secret_basic', // client_secret_post is accepted too
-    })),
+    })).concat(settings.loginClients.map((client) => ({
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      // native: a loopback redirect URI matches whatever port the app listens on (RFC 8252 §7.3)
+      application_type: 'native',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: client.redirectUris,
+      post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
+      scope: TEST_SCOPES.join(' '),
+      token_endpoint_auth_method: 'client_secret_basic',
+    }))),
     scopes: [...TEST_SCOPES],
     // with only `openid`, userinfo still answers everything a restauth principal needs
     claims: {
@@ -85,6 +97,7 @@ export async function createProvider({ settings, issuer, keys, store }: Provider
       return token.resourceServer === undefined ? { ...claims, username: user.username } : claims;
     },
     routes: ROUTES,
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${settings.issuerPath}${INTERACTION_PATH}/${interaction.uid}` },
     ttl: {
       AccessToken: accessTokenTtlSec,
       ClientCredentials: accessTokenTtlSec,
@@ -104,6 +117,8 @@ export async function createProvider({ settings, issuer, keys, store }: Provider
       },
     },
     clientBasedCORS: () => false,
+    // ID tokens of login clients carry the scope's claims (groups...), as Keycloak's do.
+    conformIdTokenClaims: false,
     cookies: { keys: [randomBytes(32).toString('base64url')] },
   });
 

@@ -254,6 +254,24 @@ function refineAudit(a: Record<string, unknown>, path: string, ctx: ValidationCo
   }
 }
 
+/** The `console` section: read by @restauth/console (core only validates it). */
+const consoleSection = obj({
+  prefix: withDefault(str({ pattern: /^\/[A-Za-z0-9._~/-]*$/, patternHint: 'must be a path like "/restauth"', description: 'Where the console is mounted.' }), '/restauth'),
+  login: optional(obj({
+    issuer: required(url({ description: 'OpenID provider the console signs people in with (its discovery document is read).' })),
+    clientId: required(str({ minLength: 1, description: 'The console\'s client id at that provider (authorization code + PKCE).' })),
+    clientSecret: required(secret({ description: 'The client\'s secret (client_secret_basic).' })),
+    scopes: optional(strings('Scopes asked for; default openid profile email. API scopes listed here may go into API tokens.')),
+    resource: optional(str({ minLength: 1, description: 'RFC 8707 resource indicator sent with the sign-in.' })),
+    provider: optional(str({ minLength: 1, description: 'Configured provider whose claim mapping and name a sign-in uses; default the one with this issuer.' })),
+  }, { description: 'How people sign in to the console.' })),
+  adminGroups: optional(strings('Members may use the admin pages (test a token, audit, status); default apiTokens.adminGroups.')),
+  sessionSecret: optional(secret({ minLength: 32, description: 'Key of the session cookie signature, the same on every instance; default random per process.' })),
+  sessionTtlSec: withDefault(num({ integer: true, min: 60, max: 604800, description: 'How long a console session lasts, seconds.' }), 28800),
+  secureCookies: withDefault(bool({ description: 'Secure cookies (HTTPS only); false for local HTTP.' }), true),
+  publicUrl: optional(url({ description: 'Scheme and host people reach the console at, for the redirect URI; default from the Host header.' })),
+}, { description: '@restauth/console: sign-in, API tokens, token test, audit and status pages.' });
+
 /** The whole configuration schema: validator and JSON Schema in one. */
 export const configSchema = obj({
   $schema: optional(str()),
@@ -328,4 +346,5 @@ export const configSchema = obj({
       spillPath: optional(str({ minLength: 1, description: 'Spill file (JSON Lines); default "<sink.path>.spill" for a file sink.' })),
     }), {}),
   }, { refine: refineAudit }), {}),
+  console: optional(consoleSection),
 }, { description: 'restauth configuration' });

@@ -57,6 +57,35 @@ export interface DpopConfig {
   nonceLifetimeSec?: number;
 }
 
+/**
+ * The `console` section, read by `@restauth/console` (docs/console.md).
+ *
+ * @example
+ * const console: ConsoleConfig = { login: { issuer: 'https://idp.example.com', clientId: 'restauth-console', clientSecret: { env: 'CONSOLE_SECRET' } }, adminGroups: ['admins'] };
+ */
+export interface ConsoleConfig {
+  /** Where the console is mounted. Default `/restauth`. */
+  prefix?: string;
+  login?: {
+    issuer: string;
+    clientId: string;
+    clientSecret: SecretRef;
+    /** Default `openid profile email`; add the API scopes people may put in tokens. */
+    scopes?: string[];
+    resource?: string;
+    /** Provider whose claim mapping a sign-in uses; default the one with this issuer. */
+    provider?: string;
+  };
+  /** Default `apiTokens.adminGroups`. */
+  adminGroups?: string[];
+  sessionSecret?: SecretRef;
+  /** Default 28 800 (8 hours). */
+  sessionTtlSec?: number;
+  /** Default true; false for local HTTP. */
+  secureCookies?: boolean;
+  publicUrl?: string;
+}
+
 /** A provider whose tokens are JWTs, checked locally by key, certificate, secret, JWKS or discovery. */
 export interface JwtProviderConfig extends ClaimMapping, TokenBinding {
   name: string;
@@ -274,6 +303,7 @@ export interface RestAuthConfig {
   dpop?: DpopConfig;
   rateLimit?: RateLimitConfig;
   audit?: AuditConfig;
+  console?: ConsoleConfig;
 }
 
 type Filled<T> = { -readonly [K in keyof T]-?: Exclude<T[K], undefined> };
@@ -335,5 +365,13 @@ export interface ResolvedConfig {
     sink: ResolvedStore;
     retention: { maxAgeDays: number; maxEntries: number };
     queue: { maxEvents: number; onFull: 'drop-oldest' | 'spill'; spillPath?: string };
+  };
+  /** Present when the config has a `console` section (secrets resolved). */
+  console?: Omit<ConsoleConfig, 'login' | 'sessionSecret'> & {
+    prefix: string;
+    sessionTtlSec: number;
+    secureCookies: boolean;
+    login?: Omit<NonNullable<ConsoleConfig['login']>, 'clientSecret'> & { clientSecret: string };
+    sessionSecret?: string;
   };
 }
