@@ -63,7 +63,7 @@ function signJws(header, payload, key) {
  * ES256 proof per request (made before the run: proofs are single-use), the same token's claims
  * without cnf as a bearer token, and node:crypto's verify of one proof as the floor.
  */
-function dpopSetup(count) {
+export function dpopSetup(count) {
   const issuer = 'https://bench.example.com';
   const signer = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const client = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -83,7 +83,8 @@ function dpopSetup(count) {
   const [ph, pp, ps] = proofs[0].split('.');
   const floor = { input: Buffer.from(`${ph}.${pp}`), sig: Buffer.from(ps, 'base64url'), key: client.publicKey };
   let next = 1;
-  const bearerReq = request(bearer);
+  // A new request object per call for both, as a server sees them.
+  const bearerReq = () => request(bearer);
   const dpopReq = () => ({ method: 'GET', url: '/api/items', headers: { authorization: `DPoP ${bound}`, dpop: proofs[next++], host: 'api.example.com' }, remoteAddress: '127.0.0.1' });
   return { auth, bearerReq, dpopReq, floor, firstProof: { method: 'GET', url: '/api/items', headers: { authorization: `DPoP ${bound}`, dpop: proofs[0], host: 'api.example.com' }, remoteAddress: '127.0.0.1' }, left: () => count - next };
 }
@@ -144,7 +145,7 @@ export async function runMicro({ idp, quick }) {
 
   const dpop = dpopSetup(quick ? 20_000 : 80_000);
   if (!(await dpop.auth.authenticate(dpop.firstProof)).allowed) throw new Error('micro: the DPoP request is refused');
-  if (!(await dpop.auth.authenticate(dpop.bearerReq)).allowed) throw new Error('micro: the bearer request of the DPoP provider is refused');
+  if (!(await dpop.auth.authenticate(dpop.bearerReq())).allowed) throw new Error('micro: the bearer request of the DPoP provider is refused');
 
   const N = 100;
   const bench = new Bench({ time: quick ? 150 : 800, warmup: true, warmupTime: quick ? 50 : 200, iterations: 10 });
@@ -157,7 +158,7 @@ export async function runMicro({ idp, quick }) {
   add('gate, JWT first seen (cache off: decode + signature + claims)', () => uncached.authenticate(okReq), 10, 'jwt');
   add('signature only: node:crypto verify RS256 (the floor)', () => cryptoVerify('sha256', signingInput, keyObject, signature), 10, 'jwt');
   add('for comparison: jose jwtVerify (WebCrypto, same key)', () => jwtVerify(token, keyObject, joseOptions), 10, 'jwt');
-  add('DPoP provider, bearer token repeated (verified-token cache hit)', () => dpop.auth.authenticate(dpop.bearerReq), N, 'dpop');
+  add('DPoP provider, bearer token repeated (verified-token cache hit)', () => dpop.auth.authenticate(dpop.bearerReq()), N, 'dpop');
   add('DPoP provider, bound token repeated + a fresh ES256 proof', () => dpop.auth.authenticate(dpop.dpopReq()), 10, 'dpop');
   add('proof signature only: node:crypto verify ES256 (the floor)', () => cryptoVerify('sha256', dpop.floor.input, { key: dpop.floor.key, dsaEncoding: 'ieee-p1363' }, dpop.floor.sig), 10, 'dpop');
   add('gate, forged JWT replayed (rejected-token cache hit)', () => cached.authenticate(forgedReq), N, 'jwt');

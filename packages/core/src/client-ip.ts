@@ -74,6 +74,14 @@ function addressOf(text: string): ClientIp {
 }
 
 /**
+ * A peer or forwarded address parsed once and remembered (bounded), for the gate's other
+ * readers of the TCP peer (DPoP's trusted-proxy test). Shared: never mutate the result.
+ */
+export function sharedAddress(text: string): ClientIp {
+  return addressOf(text);
+}
+
+/**
  * {@link resolveClientIp} for the gate itself: the same answer, but the object (and its bytes)
  * may be shared with other calls, so it must only be read. Not exported from the package.
  */

@@ -5,11 +5,15 @@
  * @example
  * const store = createMemoryReplayStore({ maxEntries: 100000 });
  * await store.claim({ key: 'jti', ttlMs: 65000 }); // true: first use
- * await store.claim({ key: 'jti', ttlMs: 65000 }); // false: seen before
+ * await store.claim({ key: 'jti', ttlMs: 65000 }); // false: seen before (await: a remote store answers with a promise)
  */
 export interface ReplayStore {
-  /** True when `key` was not seen within its `ttlMs` (it is recorded now); false for a replay. Rejects when the store is down. */
-  claim(claim: { readonly key: string; readonly ttlMs: number }): Promise<boolean>;
+  /**
+   * True when `key` was not seen within its `ttlMs` (it is recorded now); false for a replay.
+   * A store in this process may answer at once (a boolean, no promise); a remote one answers
+   * with a promise that rejects (or throws) when the store is down.
+   */
+  claim(claim: { readonly key: string; readonly ttlMs: number }): boolean | Promise<boolean>;
   close?(): Promise<void>;
 }
 
@@ -25,7 +29,8 @@ export function createMemoryReplayStore(options: { readonly maxEntries?: number;
   const now = options.now ?? Date.now;
   const expiries = new Map<string, number>();
   return {
-    async claim({ key, ttlMs }) {
+    // Synchronous: the proof check reads the answer inline, without a promise per request.
+    claim({ key, ttlMs }) {
       const t = now();
       for (const [k, exp] of expiries) {
         if (exp > t) break;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { TrustProxy } from '../client-ip.js';
 import type { BindingMode, ResolvedConfig } from '../config/types.js';
 import { quoted } from '../decision.js';
@@ -28,6 +28,10 @@ interface Binding {
 const UNBOUND: Binding = Object.freeze({ dpop: 'off', certificateBound: 'off' });
 const MAX_PROOF_LENGTH = 8192;
 const MAX_JTI_LENGTH = 256;
+const MAX_REMEMBERED_TOKENS = 1024;
+// node:crypto's one-shot hash (Node 20.12+) skips the Hash object; createHash before that.
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'base64url') => string }).hash;
+const sha256 = (s: string): string => (oneShot ? oneShot('sha256', s, 'base64url') : crypto.createHash('sha256').update(s).digest('base64url'));
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -75,7 +79,32 @@ export function createProofCheck(options: ProofCheckOptions): Check {
     return v;
   }
 
-  async function checkDpop(ctx: GateContext, token: string, jkt: string, binding: Binding): Promise<Outcome | string> {
+  // ath is base64url(SHA-256(token)); a client repeats its token, so the hash is remembered
+  // per token (bounded; tokens of at most 4 KiB).
+  const aths = new Map<string, string>();
+  function athOf(token: string): string {
+    let ath = aths.get(token);
+    if (ath === undefined) {
+      ath = sha256(token);
+      if (token.length <= 4096) {
+        if (aths.size >= MAX_REMEMBERED_TOKENS) aths.delete(aths.keys().next().value as string);
+        aths.set(token, ath);
+      }
+    }
+    return ath;
+  }
+
+  /** The replay store is down: `onStoreError` decides (allow: the proof passes without the replay check). */
+  function storeDown(err: unknown, jkt: string): string {
+    if (d.onStoreError === 'allow') return jkt;
+    throw new RestAuthError('temporarily_unavailable', 'DPoP replay store unavailable', { cause: err, retryAfterSec: 1 });
+  }
+
+  /**
+   * The proof's checks (RFC 9449 §4.3): the key's thumbprint when it passes, else the refusal.
+   * Synchronous up to the replay store, and after it too when the store answers at once (memory).
+   */
+  function checkDpop(ctx: GateContext, token: string, jkt: string, binding: Binding, trusted: () => boolean): Outcome | string | Promise<Outcome | string> {
     const proof = proofHeader(ctx);
     if (proof instanceof ProofError) return refuse('invalid_dpop_proof', proof.message, binding);
     let signed;
@@ -89,8 +118,10 @@ export function createProofCheck(options: ProofCheckOptions): Check {
     const bad = (message: string) => refuse('invalid_dpop_proof', message, binding);
     // The real method: a method-override header never changes what the proof must name.
     if (c['htm'] !== ctx.method) return bad('DPoP proof htm does not match the request method');
-    const htu = typeof c['htu'] === 'string' ? comparableUri(c['htu']) : undefined;
-    if (htu === undefined || htu !== comparableUri(requestUri(ctx.request, publicUrl, fromTrustedProxy(ctx.request, trustProxy)))) {
+    const htu = c['htu'];
+    const uri = requestUri(ctx.request, publicUrl, publicUrl === undefined && trusted());
+    // The same text compares equal without normalising it twice (the usual case: clients send what they called).
+    if (typeof htu !== 'string' || (htu === uri ? comparableUri(uri) === undefined : (comparableUri(htu) ?? 0) !== comparableUri(uri))) {
       return bad('DPoP proof htu does not match the request URI');
     }
     const iat = c['iat'];
@@ -100,42 +131,49 @@ export function createProofCheck(options: ProofCheckOptions): Check {
     if (iat < t - d.maxAgeSec - d.clockToleranceSec) return bad('DPoP proof is too old');
     const jti = c['jti'];
     if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) return bad('DPoP proof has no valid jti');
-    if (c['ath'] !== createHash('sha256').update(token).digest('base64url')) return bad('DPoP proof ath does not match the access token');
+    if (c['ath'] !== athOf(token)) return bad('DPoP proof ath does not match the access token');
     if (signed.jkt !== jkt) return bad('DPoP proof key does not match the token binding');
     if (nonces !== undefined && !nonces.accepts(c['nonce'])) {
       return refuse('use_dpop_nonce', 'Resource server requires nonce in DPoP proof', binding, { 'dpop-nonce': nonces.current() });
     }
     // Last, so that only a proof that is otherwise valid uses up its jti.
-    let first: boolean;
+    let first: boolean | Promise<boolean>;
     try {
-      first = await replayStore.claim({ key: `${jkt}.${jti}`, ttlMs: replayTtlMs });
+      first = replayStore.claim({ key: `${jkt}.${jti}`, ttlMs: replayTtlMs });
     } catch (err) {
-      if (d.onStoreError === 'allow') return jkt;
-      throw new RestAuthError('temporarily_unavailable', 'DPoP replay store unavailable', { cause: err, retryAfterSec: 1 });
+      return storeDown(err, jkt);
     }
-    if (!first) return bad('DPoP proof has been used before');
-    return jkt;
+    if (typeof first === 'boolean') return first ? jkt : bad('DPoP proof has been used before');
+    return first.then((f) => (f ? jkt : bad('DPoP proof has been used before')), (err: unknown) => storeDown(err, jkt));
   }
 
-  async function prove(ctx: GateContext, principal: Principal, token: string, dpopScheme: boolean, cnf: Record<string, unknown> | undefined, binding: Binding): Promise<Outcome> {
+  function prove(ctx: GateContext, principal: Principal, token: string, dpopScheme: boolean, cnf: Record<string, unknown> | undefined, binding: Binding): Outcome | Promise<Outcome> {
     const jkt = cnf?.['jkt'];
-    const x5t = cnf?.['x5t#S256'];
-    let proven: { binding: 'dpop' | 'mtls'; thumbprint: string } | undefined;
+    let trustedMemo: boolean | undefined;
+    const trusted = () => (trustedMemo ??= fromTrustedProxy(ctx.request, trustProxy));
     if (dpopScheme) {
       if (binding.dpop === 'off') return fail(new RestAuthError('invalid_token', 'DPoP is not accepted for this token'));
       if (typeof jkt !== 'string') return refuse('invalid_token', 'Token is not DPoP-bound', binding);
-      const out = await checkDpop(ctx, token, jkt, binding);
-      if (typeof out !== 'string') return out;
-      proven = { binding: 'dpop', thumbprint: out };
-    } else if (jkt !== undefined) {
+      const out = checkDpop(ctx, token, jkt, binding, trusted);
+      if (typeof out === 'string') return proveCertificate(ctx, principal, cnf, binding, trusted, out);
+      if (out instanceof Promise) return out.then((o) => (typeof o === 'string' ? proveCertificate(ctx, principal, cnf, binding, trusted, o) : o));
+      return out;
+    }
+    if (jkt !== undefined) {
       // A downgrade: the Bearer scheme would skip the proof.
       return refuse('invalid_token', 'DPoP-bound token must be sent with the DPoP scheme and a proof', binding);
-    } else if (binding.dpop === 'required') {
-      return refuse('invalid_token', 'DPoP-bound token required', binding);
     }
+    if (binding.dpop === 'required') return refuse('invalid_token', 'DPoP-bound token required', binding);
+    return proveCertificate(ctx, principal, cnf, binding, trusted, undefined);
+  }
+
+  /** The certificate binding (RFC 8705 §3), after the DPoP one (`dpopKey`: the proven DPoP key, if any). */
+  function proveCertificate(ctx: GateContext, principal: Principal, cnf: Record<string, unknown> | undefined, binding: Binding, trusted: () => boolean, dpopKey: string | undefined): Outcome {
+    let proven: { binding: 'dpop' | 'mtls'; thumbprint: string } | undefined = dpopKey === undefined ? undefined : { binding: 'dpop', thumbprint: dpopKey };
+    const x5t = cnf?.['x5t#S256'];
     if (x5t !== undefined) {
       if (binding.certificateBound === 'off') return fail(new RestAuthError('invalid_token', 'Certificate-bound tokens are not accepted'));
-      const thumbprint = clientCertThumbprint(ctx.request, fromTrustedProxy(ctx.request, trustProxy));
+      const thumbprint = clientCertThumbprint(ctx.request, trusted());
       if (thumbprint === undefined) return fail(new RestAuthError('invalid_token', 'Certificate-bound token sent without a client certificate'));
       if (thumbprint !== x5t) return fail(new RestAuthError('invalid_token', 'Client certificate does not match the token binding'));
       proven ??= { binding: 'mtls', thumbprint };

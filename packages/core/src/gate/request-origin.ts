@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { TrustProxy } from '../client-ip.js';
-import { anyCidrContains, parseIp } from '../ip.js';
+import { sharedAddress, type TrustProxy } from '../client-ip.js';
+import { anyCidrContains } from '../ip.js';
 import { rawPath } from '../path.js';
 import { headerValue, type RequestLike } from '../request.js';
 
@@ -10,7 +10,9 @@ import { headerValue, type RequestLike } from '../request.js';
  */
 export function fromTrustedProxy(request: RequestLike, trust: TrustProxy): boolean {
   if ('hops' in trust) return trust.hops > 0;
-  const peer = request.remoteAddress === undefined ? undefined : parseIp(request.remoteAddress);
+  if (trust.cidrs.length === 0 || request.remoteAddress === undefined) return false;
+  // The peer repeats from request to request: parsed once (client-ip's bounded cache).
+  const peer = sharedAddress(request.remoteAddress).bytes;
   return peer !== undefined && anyCidrContains(trust.cidrs, peer);
 }
 
