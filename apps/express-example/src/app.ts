@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import { restauth, type RestAuth } from '@restauth/express';
-import { describePrincipal } from '@restauth/core';
+import { describePrincipal, healthHttpResult } from '@restauth/core';
 import { postgresPlugin } from '@restauth/postgres';
 import { redisPlugin } from '@restauth/redis';
 import { ItemStore } from './items.js';
@@ -16,6 +16,10 @@ export function createApp(config: Parameters<typeof restauth>[0]): { app: Expres
   app.get('/health', (_req, res) => { res.json({ status: 'ok' }); });
   // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.
   app.get('/public/info', auth.public(), (req, res) => { res.json({ info: 'public', username: req.auth?.username ?? null }); });
+  // restauth's own health, public (probes send no token): 200 ok or degraded, 503 down.
+  app.get('/health/restauth', auth.public(), (_req, res, next) => {
+    auth.instance.health().then((report) => { const r = healthHttpResult(report); res.status(r.status).set(r.headers).send(r.body); }, next);
+  });
 
   app.use(auth);
   app.use(express.json({ limit: '16kb' }));

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { restauth, type RestAuthConfig } from '@restauth/fastify';
-import { describePrincipal } from '@restauth/core';
+import { describePrincipal, healthHttpResult } from '@restauth/core';
 import { ItemStore } from './items.js';
 import { useExpressLikeJsonBodies } from './json-body.js';
 import { postgresPlugin } from '@restauth/postgres';
@@ -27,6 +27,11 @@ export async function createApp(config: RestAuthConfig | string): Promise<Fastif
   // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.
   app.get('/public/info', { config: { restauth: { public: true } } }, async (request) => ({ info: 'public', username: request.auth?.username ?? null }));
 
+  // restauth's own health, public (probes send no token): 200 ok or degraded, 503 down.
+  app.get('/health/restauth', { config: { restauth: { public: true } } }, async (_request, reply) => {
+    const r = healthHttpResult(await app.restauth.health());
+    return reply.code(r.status).headers(r.headers).send(r.body);
+  });
   app.get('/api/items', async () => items.list());
   app.post<{ Body: { name?: unknown } | undefined }>('/api/items', async (request, reply) => reply.code(201).send(items.add(request.body?.name)));
   app.delete<{ Params: { id: string } }>('/api/items/:id', async (request, reply) => {

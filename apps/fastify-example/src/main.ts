@@ -1,10 +1,13 @@
 import { fileURLToPath } from 'node:url';
+import { reloadOnSignal } from '@restauth/core';
 import { createApp } from './app.js';
 
 const configPath = process.env['RESTAUTH_CONFIG'] ?? fileURLToPath(new URL('../restauth.config.json', import.meta.url));
 const port = Number(process.env['PORT'] ?? 3000);
 const host = process.env['HOST'] ?? '127.0.0.1';
 const app = await createApp(configPath);
+// SIGHUP: reload RESTAUTH_CONFIG; an invalid file is refused (logged with its paths) and the old config stays.
+reloadOnSignal(app.restauth, configPath);
 await app.listen({ port, host });
 console.log(`fastify-example listening on http://${host}:${port}`);
 // app.close() also closes the restauth instance the plugin made (its onClose hook).

@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { restauth, type RestAuth } from '@restauth/koa';
-import { describePrincipal } from '@restauth/core';
+import { describePrincipal, healthHttpResult } from '@restauth/core';
 import { ItemStore } from './items.js';
 import { readJsonBody } from './json-body.js';
 import { postgresPlugin } from '@restauth/postgres';
@@ -46,6 +46,13 @@ export function createApp(config: Parameters<typeof restauth>[0]): { app: Koa; a
   open.get('/health', (ctx) => { ctx.body = { status: 'ok' }; });
   // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.
   open.get('/public/info', auth.public(), (ctx) => { ctx.body = { info: 'public', username: ctx.state.auth?.username ?? null }; });
+  // restauth's own health, public (probes send no token): 200 ok or degraded, 503 down.
+  open.get('/health/restauth', auth.public(), async (ctx) => {
+    const r = healthHttpResult(await auth.instance.health());
+    ctx.status = r.status;
+    ctx.body = r.body;
+    ctx.set(r.headers);
+  });
   app.use(open.routes());
 
   app.use(auth);

@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import {
   Body, Catch, Controller, Delete, Get, HttpCode, HttpException, Inject, Injectable, Logger,
-  Module, NotFoundException, Param, Post, type ArgumentsHost, type DynamicModule, type ExceptionFilter, type INestApplication,
+  Module, NotFoundException, Param, Post, Res, type ArgumentsHost, type DynamicModule, type ExceptionFilter, type INestApplication,
 } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { describePrincipal } from '@restauth/core';
+import { describePrincipal, healthHttpResult } from '@restauth/core';
 import { Principal, Public, RESTAUTH, RestAuthException, RestAuthModule, type RestAuth, type RestAuthConfig } from '@restauth/nestjs';
 import { BodyErrorInterceptor, useExpressBody, useFastifyBody } from './body.js';
 import { ItemStore } from './items.js';
@@ -18,7 +18,11 @@ export type Platform = 'express' | 'fastify';
 
 @Controller()
 class AppController {
-  constructor(@Inject(ItemStore) private readonly items: ItemStore) {}
+  constructor(
+    @Inject(ItemStore) private readonly items: ItemStore,
+    @Inject(RESTAUTH) private readonly auth: RestAuth,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   // Outside the gate in the Express example; here every route passes the guard, so: public.
   @Public()
@@ -29,6 +33,16 @@ class AppController {
   @Public()
   @Get('/public/info')
   info(@Principal() user?: Principal) { return { info: 'public', username: user?.username ?? null }; }
+
+  // restauth's own health, public (probes send no token): 200 ok or degraded, 503 down.
+  @Public()
+  @Get('/health/restauth')
+  async restauthHealth(@Res() res: unknown) {
+    const r = healthHttpResult(await this.auth.health());
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries(r.headers)) adapter.setHeader(res, name, value);
+    adapter.reply(res, JSON.parse(r.body), r.status);
+  }
 
   @Get('/api/items')
   list() { return this.items.list(); }

@@ -10,6 +10,8 @@ export interface RunningApp {
   readonly url: string;
   readonly port: number;
   readonly output: () => string;
+  /** Sends a signal to the app's process (`SIGHUP`: reload its config file). */
+  signal(name: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startApp(target: Target, configFile: string, extraEnv: Rec
     url: `http://127.0.0.1:${port}`,
     port,
     output: () => out,
+    signal: (name) => { child.kill(name); },
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       const t = setTimeout(() => child.kill('SIGKILL'), 5000);

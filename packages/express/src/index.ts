@@ -5,6 +5,7 @@ import {
   isRestAuth,
   isTokenRoute,
   loadConfig,
+  onResponseDone,
   readJsonBody,
   RestAuthError,
   type CreateRestAuthOptions,
@@ -66,7 +67,10 @@ function gate(instance: RestAuth, route: RouteOptions | undefined): RequestHandl
   return function restauthGate(req, res, next) {
     const r = req as WithState;
     if (r[STATE]) return next(); // already through the gate
-    instance.authenticate(toRequestLike(req), route).then((d) => apply(d, r, res, next, instance), next);
+    instance.begin(toRequestLike(req), route).then(({ decision, complete }) => {
+      onResponseDone(res, complete); // the audit event, with the status the caller finally got
+      apply(decision, r, res, next, instance);
+    }, next);
   };
 }
 

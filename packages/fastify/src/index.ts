@@ -6,6 +6,7 @@ import {
   denyDecision,
   isRestAuth,
   loadConfig,
+  onResponseDone,
   RestAuthError,
   type CreateRestAuthOptions,
   type Decision,
@@ -117,7 +118,8 @@ const plugin: FastifyPluginAsync<RestAuthFastifyOptions> = async function restau
   });
   // onRequest runs for unknown routes too (the 404 handler): the gate answers 401 before any 404.
   fastify.addHook('onRequest', async function restauthGate(request, reply) {
-    const decision = await instance.authenticate(toRequestLike(request), routeOf(request));
+    const { decision, complete } = await instance.begin(toRequestLike(request), routeOf(request));
+    onResponseDone(reply.raw, complete); // the audit event, with the status the caller finally got
     if (!decision.allowed) return deny(reply, decision);
     reply.headers(decision.headers);
     if (decision.principal) request.auth = decision.principal;

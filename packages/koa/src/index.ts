@@ -5,6 +5,7 @@ import {
   isRestAuth,
   isTokenRoute,
   loadConfig,
+  onResponseDone,
   readJsonBody,
   RestAuthError,
   type CreateRestAuthOptions,
@@ -65,7 +66,9 @@ function gate(instance: RestAuth, route: RouteOptions | undefined): Middleware {
   return async function restauthGate(ctx, next) {
     const c = ctx as WithState;
     if (c[STATE]) return next(); // already through the gate
-    return apply(await instance.authenticate(toRequestLike(c), route), c, next, instance);
+    const { decision, complete } = await instance.begin(toRequestLike(c), route);
+    onResponseDone(c.res, complete); // the audit event, with the status the caller finally got
+    return apply(decision, c, next, instance);
   };
 }
 

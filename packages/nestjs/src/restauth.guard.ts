@@ -1,5 +1,6 @@
 import { HttpException, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { onResponseDone, type FinishingResponse } from '@restauth/core';
 import type { Decision, Principal, RequestLike, RestAuth, RouteOptions, TlsSocketLike } from '@restauth/core';
 import { GROUPS_KEY, PUBLIC_KEY, READ_ONLY_KEY, RESTAUTH, SCOPES_KEY } from './restauth.constants.js';
 
@@ -92,7 +93,7 @@ export class RestAuthGuard implements CanActivate {
     const request = http.getRequest<RestAuthHttpRequest>();
     const requestLike = this.toRequestLike(request);
     const route = this.routeInfo(context);
-    let decision = await this.restauth.authenticate(requestLike, route.options);
+    let decision = await this.begin(requestLike, http.getResponse<PlatformResponse>(), route.options);
     // Groups on both the controller and the handler must both hold; the gate took the handler's.
     if (decision.allowed && route.classGroups) {
       const also = this.restauth.authorize(requestLike, decision.principal, { groups: route.classGroups });
@@ -121,11 +122,18 @@ export class RestAuthGuard implements CanActivate {
   async canActivateUnmatched(context: ExecutionContext): Promise<true> {
     const http = context.switchToHttp();
     const request = http.getRequest<RestAuthHttpRequest>();
-    const decision = await this.restauth.authenticate(this.toRequestLike(request));
+    const decision = await this.begin(this.toRequestLike(request), http.getResponse<PlatformResponse>());
     this.setHeaders(http.getResponse<PlatformResponse>(), decision.headers);
     if (!decision.allowed) throw this.onDeny(decision, context);
     if (decision.principal) request.auth = decision.principal;
     return true;
+  }
+
+  /** Runs the gate; its audit event is written when the response is finished, with the final status. */
+  private async begin(requestLike: RequestLike, response: PlatformResponse, route?: RouteOptions): Promise<Decision> {
+    const { decision, complete } = await this.restauth.begin(requestLike, route);
+    onResponseDone((response.raw ?? response) as FinishingResponse, complete);
+    return decision;
   }
 
   private routeInfo(context: ExecutionContext): RouteInfo {

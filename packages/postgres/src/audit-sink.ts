@@ -91,7 +91,7 @@ const MAX_QUERY_LIMIT = 10_000;
 /** First int of the prune advisory lock (the second is the table's): "raud". */
 const PRUNE_LOCK_CLASS = 0x72617564;
 const FIRST_PRUNE_MS = 60_000;
-const COLUMNS = '"time", request_id, method, path, status, decision, reason, username, provider, token_type, client_id, ip, user_agent, latency_ms';
+const COLUMNS = '"time", request_id, method, path, status, decision, reason, username, provider, token_type, client_id, ip, user_agent, latency_ms, gate_status, gate_latency_ms';
 
 /** The two ints of the session-level advisory lock that lets one process at a time prune a table. */
 export function pruneLockKey(table: string): [number, number] {
@@ -119,6 +119,9 @@ interface AuditRow {
   ip: string | null;
   user_agent: string | null;
   latency_ms: number;
+  // Null in rows written before the final status was recorded (the gate's was the only one).
+  gate_status: number | null;
+  gate_latency_ms: number | null;
 }
 
 function toEvent(row: AuditRow): AuditEvent {
@@ -128,6 +131,7 @@ function toEvent(row: AuditRow): AuditEvent {
     method: row.method,
     path: row.path,
     status: row.status,
+    gateStatus: row.gate_status ?? row.status,
     decision: row.decision,
     reason: row.reason,
     username: row.username,
@@ -137,6 +141,7 @@ function toEvent(row: AuditRow): AuditEvent {
     ip: row.ip,
     userAgent: row.user_agent,
     latencyMs: row.latency_ms,
+    gateLatencyMs: row.gate_latency_ms ?? row.latency_ms,
   };
 }
 
@@ -233,7 +238,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions = {}):
 
     async write(events) {
       if (!events.length) return;
-      const cols: unknown[][] = Array.from({ length: 14 }, () => []);
+      const cols: unknown[][] = Array.from({ length: 16 }, () => []);
       for (const e of events) {
         const time = new Date(e.time);
         const row = [
@@ -241,6 +246,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions = {}):
           clean(String(e.requestId)), clean(String(e.method)), clean(String(e.path)), Math.trunc(e.status),
           e.decision, e.reason, cleanOrNull(e.username), cleanOrNull(e.provider), e.tokenType ?? null,
           cleanOrNull(e.clientId), cleanOrNull(e.ip), cleanOrNull(e.userAgent), Number(e.latencyMs) || 0,
+          Math.trunc(e.gateStatus ?? e.status), Number(e.gateLatencyMs) || 0,
         ];
         row.forEach((v, i) => cols[i]!.push(v));
       }
@@ -248,7 +254,8 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions = {}):
       await pool.query(
         `INSERT INTO ${t} (${COLUMNS})
          SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[],
-                              $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::float8[])`,
+                              $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::float8[],
+                              $15::int[], $16::float8[])`,
         cols,
       );
     },

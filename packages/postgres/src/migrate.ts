@@ -97,6 +97,8 @@ function auditDdl(name: string): string {
 );
 CREATE INDEX IF NOT EXISTS "${derivedName(name, 'time_idx')}" ON ${t} ("time", id);
 CREATE INDEX IF NOT EXISTS "${derivedName(name, 'username_idx')}" ON ${t} (username, "time" DESC);
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS gate_status integer;
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS gate_latency_ms double precision;
 `;
 }
 

@@ -13,7 +13,7 @@ function event(overrides: Partial<AuditEvent> = {}): AuditEvent {
   return {
     time: new Date(NOW).toISOString(), requestId: 'req-1', method: 'GET', path: '/api/items', status: 200,
     decision: 'allow', reason: 'authenticated', username: 'alice', provider: 'corp', tokenType: 'jwt',
-    clientId: 'web', ip: '203.0.113.7', userAgent: 'curl/8.0', latencyMs: 1.5,
+    clientId: 'web', ip: '203.0.113.7', userAgent: 'curl/8.0', latencyMs: 1.5, gateStatus: 200, gateLatencyMs: 0.5,
     ...overrides,
   };
 }

@@ -53,7 +53,7 @@ describe.skipIf(!pgUp)('postgresPlugin on PostgreSQL', () => {
     const sink = postgresPlugin({ pruneIntervalMs: 0 }).auditSinks!['postgres']!(config.audit.sink, { config, path: 'audit.sink' }) as PostgresAuditSink;
     try {
       expect(sink.table).toBe(audit);
-      const e = { requestId: 'r', method: 'GET', path: '/', status: 200, decision: 'allow', reason: 'authenticated', username: 'u', provider: 'p', tokenType: 'jwt', clientId: null, ip: null, userAgent: null, latencyMs: 1 } as const;
+      const e = { requestId: 'r', method: 'GET', path: '/', status: 200, decision: 'allow', reason: 'authenticated', username: 'u', provider: 'p', tokenType: 'jwt', clientId: null, ip: null, userAgent: null, latencyMs: 1, gateStatus: 200, gateLatencyMs: 1 } as const;
       const now = Date.now();
       await sink.write([0, 1, 2, 3].map((i) => ({ ...e, time: new Date(now - i * 1000).toISOString() })).concat({ ...e, time: new Date(now - 3 * 86_400_000).toISOString() }));
       expect(await sink.prune()).toEqual({ deleted: 3 });

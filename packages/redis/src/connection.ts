@@ -73,6 +73,22 @@ export function readiness(client: RedisClient): () => Promise<void> | undefined 
   };
 }
 
+/**
+ * Resolves once Redis answers a PING within `timeoutMs` (waiting for a connection attempt in
+ * flight), else rejects with why: what `auth.reload` asks of a new store before the swap.
+ */
+export async function pingWithin(client: RedisClient, whenReady: () => Promise<void> | undefined, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer a PING within ${timeoutMs} ms (connection ${client.status})`)), timeoutMs);
+  });
+  try {
+    await Promise.race([(async () => { await whenReady(); await client.ping(); })(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Quits a client politely (resolving once its connection has ended), or drops it when Redis does not answer in time. */
 export async function closeClient(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'end') return;

@@ -1,7 +1,7 @@
-import { RestAuthError, type RateLimitHit, type RateLimitResult, type RateLimitStore } from '@restauth/core';
+import { createHealthTracker, RestAuthError, type RateLimitHit, type RateLimitResult, type RateLimitStore } from '@restauth/core';
 import type { RedisOptions } from 'ioredis';
 import { CircuitOpenError, createCircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js';
-import { closeClient, createFailFastClient, DEFAULT_COMMAND_TIMEOUT_MS, readiness, resolveRedisUrl, type RedisClient } from './connection.js';
+import { closeClient, createFailFastClient, DEFAULT_COMMAND_TIMEOUT_MS, pingWithin, readiness, resolveRedisUrl, type RedisClient } from './connection.js';
 import { GCRA_SCRIPT, GCRA_SCRIPT_SHA } from './gcra-script.js';
 
 /** Default prefix of rate-limit keys. */
@@ -91,6 +91,7 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions = 
   const breaker = createCircuitBreaker(options.breaker);
   const whenReady = readiness(client);
   const clock = options.now;
+  const tracker = createHealthTracker();
 
   async function run(key: string, args: string[]): Promise<ScriptReply> {
     const waiting = whenReady();
@@ -123,11 +124,19 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions = 
       let reply: ScriptReply;
       try {
         reply = await breaker.run(() => withDeadline(run(key, args)));
+        tracker.success();
       } catch (cause) {
+        tracker.failure(cause);
         const retryAfterSec = cause instanceof CircuitOpenError ? Math.max(1, Math.ceil(cause.retryInMs / 1000)) : 1;
         throw new RestAuthError('temporarily_unavailable', 'Rate-limit store unavailable', { cause, retryAfterSec });
       }
       return { allowed: reply[0] === 1, limit: hit.limit, remaining: reply[1], resetMs: reply[2], retryAfterMs: reply[3] };
+    },
+    health() {
+      return tracker.store(breaker.state);
+    },
+    async open({ timeoutMs: wait }) {
+      await pingWithin(client, whenReady, wait);
     },
     async close() {
       if (owned) await closeClient(client, timeoutMs);

@@ -1,6 +1,6 @@
-import { usageHorizon, type ApiTokenRecord, type ApiTokenStore, type ApiTokenUsageDay } from '@restauth/core';
+import { createHealthTracker, usageHorizon, type ApiTokenRecord, type ApiTokenStore, type ApiTokenUsageDay } from '@restauth/core';
 import { Redis, type RedisOptions } from 'ioredis';
-import { closeClient, createFailFastClient, DEFAULT_COMMAND_TIMEOUT_MS, readiness, resolveRedisUrl, type RedisClient } from './connection.js';
+import { closeClient, createFailFastClient, DEFAULT_COMMAND_TIMEOUT_MS, pingWithin, readiness, resolveRedisUrl, type RedisClient } from './connection.js';
 
 /**
  * Default prefix of API-token keys and of the revocation channel.
@@ -187,6 +187,7 @@ export function createRedisApiTokenStore(options: RedisApiTokenStoreOptions = {}
     onError: options.onError,
   });
   const whenReady = readiness(client);
+  const tracker = createHealthTracker();
   const channel = `${prefix}revoked`;
   const tokenKey = (id: string) => `${prefix}${TAG}:id:${id}`;
   const ownerKey = (provider: string, subject: string) => `${prefix}${TAG}:owner:${encodeURIComponent(provider)}:${encodeURIComponent(subject)}`;
@@ -204,7 +205,10 @@ export function createRedisApiTokenStore(options: RedisApiTokenStoreOptions = {}
       if (waiting) await waiting;
       return work();
     };
-    return Promise.race([run(), deadline]).finally(() => clearTimeout(timer));
+    return Promise.race([run(), deadline]).then(
+      (value) => { tracker.success(); return value; },
+      (err: unknown) => { tracker.failure(err); throw err; },
+    ).finally(() => clearTimeout(timer));
   }
 
   async function getMany(ids: string[]): Promise<ApiTokenRecord[]> {
@@ -382,6 +386,13 @@ export function createRedisApiTokenStore(options: RedisApiTokenStoreOptions = {}
         listeners.delete(wrapped);
         if (!listeners.size) void unsubscribeAll();
       };
+    },
+
+    health() {
+      return tracker.store();
+    },
+    async open({ timeoutMs: wait }) {
+      await pingWithin(client, whenReady, wait);
     },
 
     async close() {
