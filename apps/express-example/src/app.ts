@@ -1,7 +1,10 @@
 import express, { type Express } from 'express';
+import { Registry } from 'prom-client';
 import { restauth, type RestAuth } from '@restauth/express';
+import { createConsole } from '@restauth/console';
 import { describePrincipal, healthHttpResult } from '@restauth/core';
 import { postgresPlugin } from '@restauth/postgres';
+import { prometheusObserver } from '@restauth/prometheus';
 import { redisPlugin } from '@restauth/redis';
 import { ItemStore } from './items.js';
 
@@ -10,9 +13,13 @@ export function createApp(config: Parameters<typeof restauth>[0]): { app: Expres
   const app = express();
   app.disable('x-powered-by');
   const items = new ItemStore();
+  // restauth's metrics go to the app's own registry, served at GET /metrics.
+  const registry = new Registry();
   // Every plugin is registered, so a config may name `"type": "redis"` stores.
-  const auth = restauth(config, { plugins: [redisPlugin(), postgresPlugin()] });
+  const auth = restauth(config, { plugins: [redisPlugin(), postgresPlugin()], observers: [prometheusObserver({ registry })] });
 
+  // The console (@restauth/console) signs people in itself: it answers below its prefix, before the gate.
+  if (auth.instance.config.console) app.use(createConsole(auth.instance).express());
   app.get('/health', (_req, res) => { res.json({ status: 'ok' }); });
   // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.
   app.get('/public/info', auth.public(), (req, res) => { res.json({ info: 'public', username: req.auth?.username ?? null }); });
@@ -31,6 +38,11 @@ export function createApp(config: Parameters<typeof restauth>[0]): { app: Expres
     res.status(204).end();
   });
   app.get('/api/me', (req, res) => { res.json(describePrincipal(req.auth)); });
+  // Behind the gate and for admins only (docs/operations.md): a scraper sends an admin's API token.
+  app.get('/metrics', auth.requireAuth({ groups: ['admins'] }), (_req, res, next) => {
+    // end(), not send(): send() would reorder the content type's parameters.
+    registry.metrics().then((text) => { res.set('content-type', registry.contentType).end(text); }, next);
+  });
   app.use((_req: express.Request, res: express.Response) => { res.status(404).json({ error: 'not_found', message: 'Not found' }); });
   app.use((err: { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;

@@ -1,9 +1,11 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { Registry } from 'prom-client';
 import { restauth, type RestAuthConfig } from '@restauth/fastify';
 import { describePrincipal, healthHttpResult } from '@restauth/core';
 import { ItemStore } from './items.js';
 import { useExpressLikeJsonBodies } from './json-body.js';
 import { postgresPlugin } from '@restauth/postgres';
+import { prometheusObserver } from '@restauth/prometheus';
 import { redisPlugin } from '@restauth/redis';
 
 const malformed = { error: 'bad_request', message: 'Malformed request' };
@@ -21,7 +23,9 @@ export async function createApp(config: RestAuthConfig | string): Promise<Fastif
   });
   useExpressLikeJsonBodies(app);
   const items = new ItemStore();
-  await app.register(restauth, { config, plugins: [redisPlugin(), postgresPlugin()] });
+  // restauth's metrics go to the app's own registry, served at GET /metrics.
+  const registry = new Registry();
+  await app.register(restauth, { config, plugins: [redisPlugin(), postgresPlugin()], observers: [prometheusObserver({ registry })] });
 
   app.get('/health', async () => ({ status: 'ok' }));
   // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.
@@ -39,6 +43,8 @@ export async function createApp(config: RestAuthConfig | string): Promise<Fastif
     return reply.code(204).send();
   });
   app.get('/api/me', async (request) => describePrincipal(request.auth));
+  // Behind the gate and for admins only (docs/operations.md): a scraper sends an admin's API token.
+  app.get('/metrics', { config: { restauth: { groups: ['admins'] } } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'not_found', message: 'Not found' }));
   app.setErrorHandler(async (err: FastifyError & { status?: number }, _request, reply) => {
     const s = err.statusCode ?? err.status;

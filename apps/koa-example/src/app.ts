@@ -1,10 +1,12 @@
 import Koa from 'koa';
 import Router from '@koa/router';
+import { Registry } from 'prom-client';
 import { restauth, type RestAuth } from '@restauth/koa';
 import { describePrincipal, healthHttpResult } from '@restauth/core';
 import { ItemStore } from './items.js';
 import { readJsonBody } from './json-body.js';
 import { postgresPlugin } from '@restauth/postgres';
+import { prometheusObserver } from '@restauth/prometheus';
 import { redisPlugin } from '@restauth/redis';
 
 declare module 'koa' {
@@ -28,7 +30,9 @@ function decodeParam(raw: string | undefined): void {
 export function createApp(config: Parameters<typeof restauth>[0]): { app: Koa; auth: RestAuth } {
   const app = new Koa();
   const items = new ItemStore();
-  const auth = restauth(config, { plugins: [redisPlugin(), postgresPlugin()] });
+  // restauth's metrics go to the app's own registry, served at GET /metrics.
+  const registry = new Registry();
+  const auth = restauth(config, { plugins: [redisPlugin(), postgresPlugin()], observers: [prometheusObserver({ registry })] });
 
   // The same JSON bodies Express's error handler gives; headers already set (rate limits) stay.
   app.use(async (ctx, next) => {
@@ -81,6 +85,12 @@ export function createApp(config: Parameters<typeof restauth>[0]): { app: Koa; a
     ctx.status = 204;
   });
   api.get('/api/me', (ctx) => { ctx.body = describePrincipal(ctx.state.auth); });
+  // Behind the gate and for admins only (docs/operations.md): a scraper sends an admin's API token.
+  api.get('/metrics', auth.requireAuth({ groups: ['admins'] }), async (ctx) => {
+    const text = await registry.metrics();
+    ctx.set('content-type', registry.contentType);
+    ctx.body = text;
+  });
   app.use(api.routes());
 
   app.use((ctx) => {

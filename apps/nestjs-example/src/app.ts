@@ -1,13 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import {
   Body, Catch, Controller, Delete, Get, HttpCode, HttpException, Inject, Injectable, Logger,
-  Module, NotFoundException, Param, Post, Res, type ArgumentsHost, type DynamicModule, type ExceptionFilter, type INestApplication,
+  Module, NotFoundException, Param, Post, Res, StreamableFile, type ArgumentsHost, type DynamicModule, type ExceptionFilter, type INestApplication,
 } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { describePrincipal, healthHttpResult } from '@restauth/core';
-import { Principal, Public, RESTAUTH, RestAuthException, RestAuthModule, type RestAuth, type RestAuthConfig } from '@restauth/nestjs';
+import { Principal, Public, RequireGroups, RESTAUTH, RestAuthException, RestAuthModule, type RestAuth, type RestAuthConfig } from '@restauth/nestjs';
+import { prometheusObserver } from '@restauth/prometheus';
+import { Registry } from 'prom-client';
 import { BodyErrorInterceptor, useExpressBody, useFastifyBody } from './body.js';
 import { ItemStore } from './items.js';
 import { postgresPlugin } from '@restauth/postgres';
@@ -60,6 +62,20 @@ class AppController {
   me(@Principal() user?: Principal) { return describePrincipal(user); }
 }
 
+/** `GET /metrics`, behind the guard and for admins only (docs/operations.md): a scraper sends an admin's API token. */
+@Controller()
+class MetricsController {
+  constructor(@Inject(Registry) private readonly registry: Registry) {}
+
+  @RequireGroups('admins')
+  @Get('/metrics')
+  async metrics() {
+    // A StreamableFile keeps prom-client's content type as it is on both platforms.
+    const body = Buffer.from(await this.registry.metrics());
+    return new StreamableFile(body, { type: this.registry.contentType, length: body.length });
+  }
+}
+
 function isErrorBody(body: unknown): body is { error: string; message: string } {
   if (typeof body !== 'object' || body === null) return false;
   const keys = Object.keys(body);
@@ -99,12 +115,15 @@ class AppExceptionFilter implements ExceptionFilter {
 @Module({})
 class AppModule {
   static forRoot(config: RestAuthConfig | RestAuth | string): DynamicModule {
+    // restauth's metrics go to the app's own registry, served at GET /metrics.
+    const registry = new Registry();
     return {
       module: AppModule,
-      imports: [RestAuthModule.forRoot(config, { plugins: [redisPlugin(), postgresPlugin()] })],
-      controllers: [AppController],
+      imports: [RestAuthModule.forRoot(config, { plugins: [redisPlugin(), postgresPlugin()], observers: [prometheusObserver({ registry })] })],
+      controllers: [AppController, MetricsController],
       providers: [
         ItemStore,
+        { provide: Registry, useValue: registry },
         { provide: APP_INTERCEPTOR, useClass: BodyErrorInterceptor },
         { provide: APP_FILTER, useClass: AppExceptionFilter },
       ],
