@@ -70,6 +70,7 @@ const unused = (): never => { throw new Error('docs-json: a store was used'); };
 const storesOffline: RestAuthPlugin = {
   name: 'docs-json-offline',
   rateLimitStores: { redis: () => ({ hit: unused }) },
+  replayStores: { redis: () => ({ claim: unused }) },
   auditSinks: { postgres: () => ({ write: unused }) },
   apiTokenStores: Object.fromEntries(['redis', 'postgres'].map((type) => [type, () => ({
     create: unused, get: unused, list: unused, revoke: unused, touch: unused,

@@ -3,6 +3,7 @@ import type { RedisOptions } from 'ioredis';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import type { RedisClient } from './connection.js';
 import { createRedisRateLimitStore } from './rate-limit-store.js';
+import { createRedisReplayStore } from './replay-store.js';
 import { createRedisApiTokenStore } from './token-store.js';
 
 /**
@@ -30,7 +31,8 @@ export interface RedisPluginOptions {
  * Registers the `redis` store type with core: `"rateLimit": {"store": {"type": "redis"}}`
  * then counts every caller across all app instances that share the Redis, and
  * `"apiTokens": {"store": {"type": "redis"}}` keeps API tokens there (revocations reach every
- * instance at once through pub/sub). The URL is the
+ * instance at once through pub/sub), and `"dpop": {"replayStore": {"type": "redis"}}` refuses a
+ * DPoP proof replayed against any instance. The URL is the
  * entry's `url`, else `REDIS_URL`, else `redis://127.0.0.1:6379`.
  *
  * @example
@@ -60,6 +62,9 @@ export function redisPlugin(options: RedisPluginOptions = {}): RestAuthPlugin {
         }
         return createRedisApiTokenStore({ ...shared, url: store.url, keyPrefix: store.keyPrefix });
       },
+    },
+    replayStores: {
+      redis: (store: ResolvedStore) => createRedisReplayStore({ ...shared, url: store.url, keyPrefix: store.keyPrefix }),
     },
   };
 }
