@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANSI, CLI, INDEX, restauth, tempDir, writeJson } from './cli-process.test-helper.js';
 
-const COMMANDS = ['test-token', 'inspect', 'config check', 'tokens create', 'tokens list', 'tokens revoke', 'audit tail', 'audit query'];
+const COMMANDS = ['test-token', 'inspect', 'config check', 'tokens create', 'tokens list', 'tokens revoke', 'tokens roll', 'tokens usage', 'audit tail', 'audit query'];
 
 describe('restauth --help', () => {
   it.each(COMMANDS)('%s --help prints usage, options and examples (exit 0)', async (name) => {
@@ -34,7 +34,7 @@ describe('restauth --help', () => {
     expect(r.stderr).toContain('Usage: restauth <command>');
     const group = await restauth(['tokens']);
     expect(group.code).toBe(2);
-    expect(group.stderr).toContain('Usage: restauth tokens <create|list|revoke>');
+    expect(group.stderr).toContain('Usage: restauth tokens <create|list|revoke|roll|usage>');
     expect((await restauth(['audit', '--help'])).code).toBe(0);
   });
 

@@ -5,7 +5,7 @@ import { auditQueryCommand, auditTailCommand } from './commands/audit.js';
 import { configCheckCommand } from './commands/config-check.js';
 import { inspectCommand } from './commands/inspect.js';
 import { testTokenCommand } from './commands/test-token.js';
-import { tokensCreateCommand, tokensListCommand, tokensRevokeCommand } from './commands/tokens.js';
+import { tokensCreateCommand, tokensListCommand, tokensRevokeCommand, tokensRollCommand, tokensUsageCommand } from './commands/tokens.js';
 import { CliError, ConfigFileError, messageOf, UsageError } from './errors.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { resolveIo, type CliIo } from './io.js';
@@ -18,6 +18,8 @@ const COMMANDS: readonly Command[] = [
   tokensCreateCommand,
   tokensListCommand,
   tokensRevokeCommand,
+  tokensRollCommand,
+  tokensUsageCommand,
   auditTailCommand,
   auditQueryCommand,
 ];

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createPostgresAuditSink } from '@restauth/postgres';
+import { createRestAuth } from '@restauth/core';
+import { createPostgresAuditSink, postgresPlugin } from '@restauth/postgres';
+import { redisPlugin } from '@restauth/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANSI, deleteRedisKeys, requireServer, restauth, tempDir, writeJson } from './cli-process.test-helper.js';
 
@@ -63,12 +65,14 @@ const stores = [
     name: 'Redis',
     up: () => requireServer('Redis', REDIS_URL),
     store: { type: 'redis', url: REDIS_URL, keyPrefix: `restauth-cli-test:${RUN}:` },
+    plugin: () => redisPlugin(),
     cleanup: () => deleteRedisKeys(REDIS_URL, `restauth-cli-test:${RUN}:`),
   },
   {
     name: 'PostgreSQL',
     up: () => requireServer('PostgreSQL', DATABASE_URL),
     store: { type: 'postgres', url: DATABASE_URL, table: PG_TABLE },
+    plugin: () => postgresPlugin(),
     async cleanup() {
       const sink = createPostgresAuditSink({ url: DATABASE_URL, autoMigrate: false, pruneIntervalMs: 0 });
       try {
@@ -155,6 +159,78 @@ for (const s of stores) {
       const tooLong = await restauth(['tokens', 'create', '--config', config, '--user', 'alice', '--groups', 'users', '--name', 'x', '--days', '999']);
       expect(tooLong.code).toBe(2);
       expect(tooLong.stderr).toContain('expiresInDays must be a whole number from 1 to 365');
+    });
+
+    it('rolls a token on behalf of its owner: new secret once, the old one works for the grace, then not', async () => {
+      const created = JSON.parse((await restauth(['tokens', 'create', '--config', config, '-u', 'dan', '-g', 'users', '-n', 'deploy', '--json'])).stdout);
+      const r = await restauth(['tokens', 'roll', '--config', config, created.id, '--grace-sec', '60']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/✔ Rolled API token "deploy" of dan \(corp\)/);
+      expect(r.stdout).toMatch(/old secret\s+works until \S+ \(in 1 min\)|old secret\s+works until \S+ \(in 60 s\)|old secret\s+works until/);
+      const secret = /^ {2}(rat_[0-9A-Za-z]+)$/m.exec(r.stdout)?.[1] as string;
+      expect(secret.slice(4, 20)).toBe(created.id);
+      expect(secret).not.toBe(created.token);
+      expect(r.stdout.split(secret)).toHaveLength(2);
+      expect((await restauth(['test-token', '--config', config, secret])).code).toBe(0);
+      expect((await restauth(['test-token', '--config', config, created.token])).code).toBe(0); // within the grace
+
+      const again = await restauth(['tokens', 'roll', '--config', config, created.id, '--json']);
+      expect(again.code).toBe(0);
+      const rolled = JSON.parse(again.stdout);
+      expect(rolled).toMatchObject({ id: created.id, name: 'deploy', graceSec: 0, oldSecretUntil: null, owner: { username: 'dan', provider: 'corp' } });
+      expect((await restauth(['test-token', '--config', config, rolled.token])).code).toBe(0);
+      for (const old of [secret, created.token]) expect((await restauth(['test-token', '--config', config, old])).code).toBe(1);
+    });
+
+    it('roll: exit 1 for an unknown, revoked or expired token, exit 2 for a bad --grace-sec, nothing changed', async () => {
+      const created = JSON.parse((await restauth(['tokens', 'create', '--config', config, '-u', 'erin', '-g', 'users', '-n', 'x', '--json'])).stdout);
+      for (const grace of ['604801', 'soon', '1.5']) {
+        const bad = await restauth(['tokens', 'roll', '--config', config, created.id, `--grace-sec=${grace}`]);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toContain('--grace-sec must be a whole number from 0 to 604800');
+      }
+      expect((await restauth(['test-token', '--config', config, created.token])).code).toBe(0);
+      const unknown = await restauth(['tokens', 'roll', '--config', config, 'NoSuchToken00000', '--json']);
+      expect(unknown.code).toBe(1);
+      expect(JSON.parse(unknown.stdout).error).toMatchObject({ code: 'not_found', message: 'No token with id NoSuchToken00000' });
+      expect((await restauth(['tokens', 'revoke', '--config', config, created.id])).code).toBe(0);
+      const revoked = await restauth(['tokens', 'roll', '--config', config, created.id]);
+      expect(revoked.code).toBe(1);
+      expect(revoked.stderr).toContain('A revoked token cannot be rolled');
+      expect(revoked.stdout).not.toContain('rat_');
+    });
+
+    it('shows per-day usage written by the gate, exit 1 for an unknown id, exit 2 for bad --days', async () => {
+      const created = JSON.parse((await restauth(['tokens', 'create', '--config', config, '-u', 'finn', '-g', 'users', '-n', 'u', '--json'])).stdout);
+      // An app's gate counts its decisions and writes them on close (test-token only explains, counting nothing).
+      const app = createRestAuth({ apiTokens: { enabled: true, store: s.store }, policy: configWith(s.store).policy }, { plugins: [s.plugin()] });
+      const call = (path: string) => app.authenticate({ method: 'GET', url: path, headers: { authorization: `Bearer ${created.token}` }, remoteAddress: '127.0.0.1' });
+      expect((await call('/api/items')).allowed).toBe(true);
+      expect((await call('/api/items')).allowed).toBe(true);
+      expect((await call('/api/admin/x')).status).toBe(403);
+      await app.close();
+      const today = new Date().toISOString().slice(0, 10);
+      const json = await restauth(['tokens', 'usage', '--config', config, created.id, '--days', '3', '--json']);
+      expect(json.code).toBe(0);
+      const usage = JSON.parse(json.stdout);
+      expect(usage.id).toBe(created.id);
+      expect(usage.days).toHaveLength(3);
+      expect(usage.days[2]).toEqual({ day: today, allowed: 2, refused: 1 });
+      expect(usage.total).toEqual({ allowed: 2, refused: 1 });
+      const text = await restauth(['tokens', 'usage', '--config', config, created.id]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/^DAY\s+ALLOWED\s+REFUSED$/m);
+      expect(text.stdout).toMatch(new RegExp(`^${today}\\s+2\\s+1$`, 'm'));
+      expect(text.stdout).toContain('2 allowed, 1 refused in 7 days (UTC)');
+      const unknown = await restauth(['tokens', 'usage', '--config', config, 'NoSuchToken00000']);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('No token with id NoSuchToken00000');
+      for (const days of ['0', '91', 'x']) {
+        const bad = await restauth(['tokens', 'usage', '--config', config, created.id, '--days', days]);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toMatch(/--days must be a whole number from 1 to (400|90)/);
+      }
     });
   });
 }

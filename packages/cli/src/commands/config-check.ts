@@ -1,6 +1,8 @@
 import {
   ASYMMETRIC_ALGORITHMS,
   createRestAuth,
+  diffConfigs,
+  formatConfigDiff,
   HMAC_ALGORITHMS,
   isRestAuthError,
   validateConfig,
@@ -13,6 +15,7 @@ import {
 import { jwtPlugin } from '@restauth/jwt';
 import type { Command, CommandContext } from '../command.js';
 import { configLocation, readConfigJson, type ConfigLocation } from '../config-file.js';
+import { UsageError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { padEnd, table } from '../output.js';
 
@@ -196,9 +199,35 @@ const offline: RestAuthPlugin = {
   rateLimitStores: { redis: () => ({ async hit() { throw new Error('offline'); } }) },
   apiTokenStores: Object.fromEntries(['redis', 'postgres'].map((t) => [t, () => ({
     async create() {}, async get() { return undefined; }, async list() { return []; }, async revoke() { return false; }, async touch() {},
+    async roll() { return false; }, async spend() { return null; }, async addUsage() {}, async usage() { return []; },
   })])),
   auditSinks: { postgres: () => ({ async write() {} }) },
 };
+
+/** `config check --diff OLD NEW`: both must be valid; prints what a reload would change. */
+async function diffCommand(ctx: CommandContext): Promise<number> {
+  const { out } = ctx;
+  const s = out.style;
+  if (ctx.positionals.length !== 2) throw new UsageError('--diff takes two files: OLD NEW', NAME);
+  const results = [];
+  for (const file of ctx.positionals) {
+    const location = configLocation(ctx, file);
+    const result = await check(ctx, location);
+    if (!result.config) {
+      if (out.json) out.printJson({ valid: false, file: location.display, issues: result.issues });
+      else {
+        out.line(`${s.red(s.bold('✖'))} ${s.bold(location.display)} has ${result.issues.length} problem${result.issues.length === 1 ? '' : 's'}; a reload to it would be refused`);
+        out.write(table(result.issues.map((i) => [s.cyan(i.path || '(file)'), i.message]), { indent: 2 }));
+      }
+      return EXIT_CODES.usage;
+    }
+    results.push(result.config);
+  }
+  const diff = diffConfigs(results[0] as ResolvedConfig, results[1] as ResolvedConfig);
+  if (out.json) out.printJson({ valid: true, diff });
+  else for (const line of formatConfigDiff(diff)) out.line(line);
+  return EXIT_CODES.ok;
+}
 
 async function check(ctx: CommandContext, location: ConfigLocation): Promise<{ issues: ConfigIssue[]; raw?: Raw; config?: ResolvedConfig }> {
   try {
@@ -217,22 +246,28 @@ async function check(ctx: CommandContext, location: ConfigLocation): Promise<{ i
 export const configCheckCommand: Command = {
   name: NAME,
   summary: 'Validate a config file and say in words what it enables',
-  usage: '[FILE]',
+  usage: '[FILE] | --diff OLD NEW',
   description: [
     'Reads FILE (default: --config, $RESTAUTH_CONFIG, ./restauth.config.json), validates it like an',
     'app does at start-up (without contacting any provider, Redis or PostgreSQL) and prints what it',
     'enables: providers and where their keys come from, API tokens, policy, rate limit and audit.',
     'Every problem is printed with its path. {"env": "NAME"} secrets must be set in the environment.',
-    'Exit code: 0 valid, 1 valid but with warnings (--strict only), 2 invalid or unreadable, or a usage error.',
+    'With --diff OLD NEW, checks both and prints what a reload from OLD to NEW would change:',
+    'providers added (+), removed (-) or changed (~), policy lines added or removed, other settings',
+    'by path (never their values). Exit code: 0 valid, 1 valid but with warnings (--strict only),',
+    '2 invalid or unreadable, or a usage error.',
   ].join('\n'),
   options: {
     strict: { type: 'boolean', description: 'Warnings are problems: exit 1 when there is any (for CI)' },
+    diff: { type: 'boolean', description: 'Compare two configs: what a reload from OLD to NEW changes' },
   },
-  positionals: { min: 0, max: 1 },
-  examples: ['restauth config check', 'restauth config check deploy/prod.restauth.json --strict', 'restauth config check --json | jq .issues'],
+  positionals: { min: 0, max: 2 },
+  examples: ['restauth config check', 'restauth config check deploy/prod.restauth.json --strict', 'restauth config check --json | jq .issues', 'restauth config check --diff live.json next.json'],
   async run(ctx) {
     const { out } = ctx;
     const s = out.style;
+    if (ctx.values['diff'] === true) return diffCommand(ctx);
+    if (ctx.positionals.length > 1) throw new UsageError(`unexpected argument "${ctx.positionals[1]}" (two files need --diff)`, NAME);
     const location = configLocation(ctx, ctx.positionals[0]);
     const { issues, raw, config } = await check(ctx, location);
     if (issues.length || !raw || !config) {

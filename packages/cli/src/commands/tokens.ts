@@ -1,4 +1,4 @@
-import { isRestAuthError, type ApiTokenRecord, type ApiTokens, type Principal } from '@restauth/core';
+import { isRestAuthError, type ApiTokenRecord, type ApiTokens, type ApiTokenStore, type Principal } from '@restauth/core';
 import { intValue, listValue, stringValue, type Command, type CommandContext } from '../command.js';
 import { loadConfigFile, type LoadedConfig } from '../config-file.js';
 import { CliError, messageOf, UsageError } from '../errors.js';
@@ -31,12 +31,12 @@ function tokensConfig(ctx: CommandContext, command: string): LoadedConfig {
   return loaded;
 }
 
-async function withTokens<T>(ctx: CommandContext, loaded: LoadedConfig, task: (tokens: ApiTokens) => Promise<T>): Promise<T> {
+async function withTokens<T>(ctx: CommandContext, loaded: LoadedConfig, task: (tokens: ApiTokens) => Promise<T>, apiTokens: Record<string, unknown> = {}): Promise<T> {
   const at = loaded.resolved.apiTokens;
   const auth = await buildGate(loaded, ctx.io, {
     audit: { enabled: false },
     rateLimit: { enabled: false },
-    apiTokens: { adminGroups: [...at.adminGroups, CLI_ADMIN_GROUP] },
+    apiTokens: { adminGroups: [...at.adminGroups, CLI_ADMIN_GROUP], ...apiTokens },
   });
   try {
     return await task(auth.tokens as ApiTokens);
@@ -44,6 +44,20 @@ async function withTokens<T>(ctx: CommandContext, loaded: LoadedConfig, task: (t
     await auth.close();
   }
 }
+
+/** One read of the configured store itself (opened and closed here); a failure is exit 1. */
+async function fromStore<T>(loaded: LoadedConfig, read: (store: ApiTokenStore) => Promise<T>): Promise<T> {
+  const store = await openTokenStore(loaded);
+  try {
+    return await read(store);
+  } catch (cause) {
+    throw new CliError(`API token store is unavailable (${messageOf(cause)})`, { cause });
+  } finally {
+    await store.close?.();
+  }
+}
+
+const unknownToken = (id: string) => new CliError(`No token with id ${id}`, { code: 'not_found' });
 
 /** The provider a token owner authenticates with: `--provider`, or the only one there is. */
 function ownerProvider(ctx: CommandContext, loaded: LoadedConfig, given: string | undefined, command: string): string {
@@ -63,6 +77,14 @@ function ownerProvider(ctx: CommandContext, loaded: LoadedConfig, given: string 
       : `--provider is required: ${file} has no provider`,
     command,
   );
+}
+
+const expiryText = (at: string | null) => (at ? `${at} (${relativeTime(new Date(at))})` : 'never');
+
+/** The secret, once, set apart, and the warning that it is not shown again. */
+function printSecret(out: CommandContext['out'], token: string, after: string): void {
+  out.line('', `  ${out.style.bold(token)}`, '');
+  out.line(out.style.yellow('Copy the token now: it is not shown again.') + after);
 }
 
 const CREATE = 'tokens create';
@@ -120,10 +142,9 @@ export const tokensCreateCommand: Command = {
         [s.dim('id'), created.id],
         [s.dim('groups'), groups.join(', ') || '-'],
         [s.dim('scopes'), created.scopes.join(' ') || '-'],
-        [s.dim('expires'), created.expiresAt ? `${created.expiresAt} (${relativeTime(new Date(created.expiresAt))})` : 'never'],
+        [s.dim('expires'), expiryText(created.expiresAt)],
       ], { indent: 2 }));
-      out.line('', `  ${s.bold(created.token)}`, '');
-      out.line(s.yellow('Copy the token now: it is not shown again.') + s.dim(` Revoke it with: restauth tokens revoke ${created.id}`));
+      printSecret(out, created.token, s.dim(` Revoke it with: restauth tokens revoke ${created.id}`));
       return EXIT_CODES.ok;
     });
   },
@@ -165,15 +186,7 @@ export const tokensListCommand: Command = {
     if (provider !== undefined && user === undefined) throw new UsageError('--provider needs --user', LIST);
     const loaded = tokensConfig(ctx, LIST);
     // Read from the store itself: core's listing has no revocation status, which an admin needs.
-    const store = await openTokenStore(loaded);
-    let records: ApiTokenRecord[];
-    try {
-      records = await out.progress('Reading tokens…', () => store.list({}));
-    } catch (cause) {
-      throw new CliError(`API token store is unavailable (${messageOf(cause)})`, { cause });
-    } finally {
-      await store.close?.();
-    }
+    const records = await fromStore(loaded, (store) => out.progress('Reading tokens…', () => store.list({})));
     const now = Date.now();
     const list = records
       .filter((r) => (user === undefined || r.owner.username === user) && (provider === undefined || r.owner.provider === provider))
@@ -240,6 +253,118 @@ export const tokensRevokeCommand: Command = {
         for (const id of unknown) out.line(`${s.red('✖')} No token with id ${id}`);
       }
       return unknown.length ? EXIT_CODES.failure : EXIT_CODES.ok;
+    });
+  },
+};
+
+const ROLL = 'tokens roll';
+const MAX_GRACE_SEC = 7 * 86_400;
+/** `restauth tokens roll ID [--grace-sec N]`: a new secret for a token, as an operator of the store. */
+export const tokensRollCommand: Command = {
+  name: ROLL,
+  summary: 'Give an API token a new secret; the old one may keep working for a grace period',
+  usage: 'ID [--grace-sec N]',
+  description: [
+    'Rolls a token as its owner would with POST /auth/tokens/:id/roll: same id, name, scopes and',
+    'expiry, a new secret printed once. The old secret keeps working for --grace-sec seconds',
+    '(default 0: it stops at once), then is refused as revoked. The CLI acts as an operator of the',
+    "store: it rolls any user's token on the owner's behalf (the HTTP route lets only the owner roll,",
+    'and creatorGroups is not checked again). Apps drop the old record at once when the store',
+    'announces it (Redis pub/sub, PostgreSQL NOTIFY). Exit code: 0 rolled, 1 unknown, revoked or',
+    'expired token.',
+  ].join('\n'),
+  options: {
+    'grace-sec': { type: 'string', value: 'N', description: `Seconds the old secret keeps working, 0 to ${MAX_GRACE_SEC} (7 days). Default: 0` },
+  },
+  positionals: { min: 1, max: 1 },
+  examples: ['restauth tokens roll 3fQk9LmB2xYz7HcD --grace-sec 3600', 'restauth tokens roll 3fQk9LmB2xYz7HcD --json | jq -r .token'],
+  async run(ctx) {
+    const { values, out } = ctx;
+    const id = ctx.positionals[0] as string;
+    const graceSec = intValue(values['grace-sec'], 'grace-sec', ROLL, 0, MAX_GRACE_SEC) ?? 0;
+    const loaded = tokensConfig(ctx, ROLL);
+    const record = /^[0-9A-Za-z]{1,64}$/.test(id) ? await fromStore(loaded, (store) => store.get(id)) : undefined;
+    if (!record) throw unknownToken(id);
+    // Core lets only the owner roll: the operator acts as the owner recorded with the token.
+    const owner: Principal = {
+      subject: record.owner.subject, username: record.owner.username, groups: record.owner.groups, scopes: record.scopes,
+      provider: record.owner.provider, tokenType: 'jwt', claims: {},
+    };
+    return withTokens(ctx, loaded, async (tokens) => {
+      const startedAt = Date.now();
+      let rolled;
+      try {
+        rolled = await out.progress(`Rolling ${id}…`, () => tokens.roll(owner, id, { graceSec }));
+      } catch (err) {
+        if (isRestAuthError(err) && err.code === 'not_found') throw unknownToken(id);
+        // A revoked or expired token: the command ran and the answer is no.
+        if (isRestAuthError(err) && err.code === 'invalid_request') throw new CliError(err.message);
+        throw err;
+      }
+      const oldUntil = graceSec > 0 ? new Date(startedAt + graceSec * 1000).toISOString() : null;
+      const ownerJson = { username: record.owner.username, subject: record.owner.subject, provider: record.owner.provider };
+      if (out.json) {
+        out.printJson({ ...rolled, graceSec, oldSecretUntil: oldUntil, owner: ownerJson });
+        return EXIT_CODES.ok;
+      }
+      const s = out.style;
+      out.line(`${s.green(s.bold('✔'))} Rolled API token ${s.bold(`"${rolled.name}"`)} of ${s.bold(record.owner.username)} ${s.dim(`(${record.owner.provider})`)}`);
+      out.write(table([
+        [s.dim('id'), rolled.id],
+        [s.dim('scopes'), rolled.scopes.join(' ') || '-'],
+        [s.dim('expires'), expiryText(rolled.expiresAt)],
+        [s.dim('old secret'), oldUntil ? `works until ${oldUntil} (${relativeTime(new Date(oldUntil))})` : 'refused from now on'],
+      ], { indent: 2 }));
+      printSecret(out, rolled.token, '');
+      return EXIT_CODES.ok;
+    }, { creatorGroups: [] });
+  },
+};
+
+const USAGE = 'tokens usage';
+/** `restauth tokens usage ID [--days N]`: a token's per-day allowed and refused counts. */
+export const tokensUsageCommand: Command = {
+  name: USAGE,
+  summary: "Per-day counts of an API token's allowed and refused requests",
+  usage: 'ID [--days N]',
+  description: [
+    'Reads the per-day counts (UTC days, oldest first) that apps keep in the store, as GET',
+    '/auth/tokens/:id/usage does for an admin. Each app instance writes its counts with its',
+    'last-use batch (every 60 s and on close), so the last minute may be missing. Exit code: 0',
+    'done, 1 unknown token id.',
+  ].join('\n'),
+  options: {
+    days: { type: 'string', short: 'd', value: 'N', description: 'Days up to today, 1 to apiTokens.usageRetentionDays. Default: 7' },
+  },
+  positionals: { min: 1, max: 1 },
+  examples: ['restauth tokens usage 3fQk9LmB2xYz7HcD --days 30', 'restauth tokens usage 3fQk9LmB2xYz7HcD --json | jq ".days[-1].allowed"'],
+  async run(ctx) {
+    const { values, out } = ctx;
+    const id = ctx.positionals[0] as string;
+    const given = intValue(values['days'], 'days', USAGE, 1, 400);
+    const loaded = tokensConfig(ctx, USAGE);
+    const retention = loaded.resolved.apiTokens.usageRetentionDays;
+    if (given !== undefined && given > retention) {
+      throw new UsageError(`--days must be a whole number from 1 to ${retention} (apiTokens.usageRetentionDays in ${loaded.location.display}), got "${given}"`, USAGE);
+    }
+    const days = given ?? Math.min(7, retention);
+    return withTokens(ctx, loaded, async (tokens) => {
+      let usage;
+      try {
+        usage = await out.progress('Reading usage…', () => tokens.usage(CLI_ADMIN, id, { days }));
+      } catch (err) {
+        if (isRestAuthError(err) && err.code === 'not_found') throw unknownToken(id);
+        throw err;
+      }
+      const total = usage.days.reduce((t, d) => ({ allowed: t.allowed + d.allowed, refused: t.refused + d.refused }), { allowed: 0, refused: 0 });
+      if (out.json) {
+        out.printJson({ ...usage, total });
+        return EXIT_CODES.ok;
+      }
+      const s = out.style;
+      out.write(table(usage.days.map((d) => [d.day, String(d.allowed), String(d.refused)]), { header: ['DAY', 'ALLOWED', 'REFUSED'], style: s }));
+      out.line(s.dim(`${total.allowed} allowed, ${total.refused} refused in ${days} day${days === 1 ? '' : 's'} (UTC)`));
+      return EXIT_CODES.ok;
     });
   },
 };
