@@ -104,8 +104,10 @@ describe('roll (point 2)', () => {
     expect(await snapshot()).toEqual(before);
     expect((await use(c.token)).allowed).toBe(true);
     t += 2 * 86_400_000;
+    const beforeExpired = await snapshot();
     const expired = await call('POST', `/auth/tokens/${c.id}/roll`, 'bob');
     expect(expired).toEqual({ status: 400, json: { error: 'invalid_request', message: 'An expired token cannot be rolled' } });
+    expect(await snapshot()).toEqual(beforeExpired);
   });
 });
 
@@ -137,6 +139,25 @@ describe('admin view (point 6)', () => {
       expect(r.json['nextCursor']).toBeUndefined();
     }
     expect((await call('DELETE', `/auth/tokens/${mine.id}`, 'alice')).status).toBe(204);
+  });
+  it('refuses every cursor it did not sign: an edited signature or id, garbage, another instance\'s', async () => {
+    for (const name of ['d1', 'd2']) await create('carol', { name });
+    const page = (await call('GET', '/auth/tokens?all=true&owner=static:carol&limit=1', 'alice')).json as { nextCursor: string };
+    const [at, id, sig] = page.nextCursor.split('.') as [string, string, string];
+    const other = createRestAuth({ apiTokens: { enabled: true, adminGroups: ['admins'] } }, { strategies: [staticStrategy()], now });
+    try {
+      const foreign = await other.authenticate(req('GET', '/auth/tokens', 'alice'));
+      const fromOther = await other.handleTokenRequest(req('GET', `/auth/tokens?all=true&cursor=${encodeURIComponent(page.nextCursor)}`, 'alice'), foreign.principal, undefined);
+      expect(fromOther?.status).toBe(400);
+    } finally {
+      await other.close();
+    }
+    const edited = [`${at}.${id}.${sig.slice(0, -1)}${sig.endsWith('A') ? 'B' : 'A'}`, `${at}.${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}.${sig}`, 'forged', `${at}.${id}`];
+    for (const cursor of edited) {
+      const r = await call('GET', `/auth/tokens?all=true&limit=1&cursor=${encodeURIComponent(cursor)}`, 'alice');
+      expect(r.status, cursor).toBe(400);
+      expect(r.json['message']).toMatch(/^cursor is not valid/);
+    }
   });
 });
 

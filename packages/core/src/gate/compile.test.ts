@@ -21,6 +21,12 @@ describe('compileGate', () => {
   it('leaves out every check a config does not use', () => {
     expect(names({})).toEqual(['public-route', 'credentials', 'verify', 'route']);
   });
+  it('with API tokens on, spends remaining uses last, after the rate limit', () => {
+    expect(names({ apiTokens: { enabled: true }, rateLimit: { enabled: true } })).toEqual(['public-route', 'credentials', 'verify', 'route', 'rateLimit', 'tokenUses']);
+  });
+  it('with API tokens on and the rate limit off, keeps rateLimit for the tokens that carry their own limit', () => {
+    expect(names({ apiTokens: { enabled: true } })).toEqual(['public-route', 'credentials', 'verify', 'route', 'rateLimit', 'tokenUses']);
+  });
   it('a disabled gate has one check that lets everything through', () => {
     expect(names({ enabled: false, policy: { allowGroups: ['users'] } })).toEqual(['disabled']);
   });
