@@ -1,8 +1,9 @@
-// Profiles the gate's hot path: `node bench/src/hot-path.mjs [repeated|first-seen|api-token|policy] [--cpu-prof]`.
+// Profiles the gate's hot path: `node bench/src/hot-path.mjs [repeated|first-seen|api-token|policy] [--cpu-prof] [--prometheus]`.
 // The IdP runs in a child process (oidc-provider turns on async hooks, which would distort the
 // profile); this process only calls auth.authenticate() in a loop, as an adapter would, and
 // prints µs per call. With --cpu-prof it also writes a .cpuprofile to bench/results/profiles and
-// prints the functions with the most self time.
+// prints the functions with the most self time. With --prometheus the gate has a prometheusObserver
+// (its own prom-client registry), to compare with no observer.
 import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const mode = process.argv[2] ?? 'repeated';
 const profile = process.argv.includes('--cpu-prof');
+const prometheus = process.argv.includes('--prometheus');
 
 if (process.env.HOT_PATH_IDP === '1') {
   // The IdP child.
@@ -32,7 +34,15 @@ if (process.env.HOT_PATH_IDP === '1') {
       rules: Array.from({ length: 20 }, (_, i) => ({ match: `POST /api/area-${i}/**`, groups: ['admins'] })),
     };
   }
-  const auth = createRestAuth(config, { plugins: [jwtPlugin(mode === 'first-seen' ? { verifiedCacheSize: 0 } : {})] });
+  let registry;
+  const observers = [];
+  if (prometheus) {
+    const { Registry } = await import('prom-client');
+    const { prometheusObserver } = await import('@restauth/prometheus');
+    registry = new Registry();
+    observers.push(prometheusObserver({ registry }));
+  }
+  const auth = createRestAuth(config, { plugins: [jwtPlugin(mode === 'first-seen' ? { verifiedCacheSize: 0 } : {})], observers });
   // The headers autocannon sends, as Node's parser hands them over.
   const headers = { host: '127.0.0.1:3000', 'user-agent': 'autocannon', authorization: `Bearer ${idp.token}` };
   const request = { method: 'GET', url: '/api/items', headers, remoteAddress: '::ffff:127.0.0.1' };
@@ -52,24 +62,27 @@ if (process.env.HOT_PATH_IDP === '1') {
     }
     results.push(Number(process.hrtime.bigint() - t0) / n / 1000);
   }
+  // The observer really counted every call (the warm-up call included).
+  const counted = registry ? (await registry.getSingleMetric('restauth_decisions_total').get()).values.reduce((sum, v) => sum + v.value, 0) : undefined;
   await auth.close();
-  process.send({ usPerCall: results });
+  process.send({ usPerCall: results, counted });
 } else {
   const idpChild = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, HOT_PATH_IDP: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const idp = await new Promise((resolve) => idpChild.once('message', resolve));
   const profileDir = join(HERE, '..', 'results', 'profiles');
   if (profile) mkdirSync(profileDir, { recursive: true });
   const name = `hot-path-${mode}-${Date.now()}.cpuprofile`;
-  const run = fork(fileURLToPath(import.meta.url), [mode], {
+  const run = fork(fileURLToPath(import.meta.url), [mode, ...(prometheus ? ['--prometheus'] : [])], {
     env: { ...process.env, HOT_PATH_RUN: '1', NODE_ENV: 'production', BENCH_IDP: JSON.stringify(idp) },
     execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}`] : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const { usPerCall } = await new Promise((resolve) => run.once('message', resolve));
+  const { usPerCall, counted } = await new Promise((resolve) => run.once('message', resolve));
   await new Promise((resolve) => run.once('exit', resolve));
   idpChild.disconnect();
   const sorted = [...usPerCall].sort((a, b) => a - b);
-  console.log(`${mode}: ${sorted[2].toFixed(2)} µs per authenticate() (median of 5 rounds; all: ${usPerCall.map((u) => u.toFixed(2)).join(', ')})`);
+  const observed = counted === undefined ? '' : ` + prometheus (${counted} decisions counted)`;
+  console.log(`${mode}${observed}: ${sorted[2].toFixed(2)} µs per authenticate() (median of 5 rounds; all: ${usPerCall.map((u) => u.toFixed(2)).join(', ')})`);
   if (profile) {
     const file = join(profileDir, readdirSync(profileDir).find((f) => f === name));
     const p = JSON.parse(readFileSync(file, 'utf8'));
