@@ -255,4 +255,25 @@ describe('DPoP (RFC 9449)', () => {
     const stranger = gate({ dpop: { nonce: true } });
     await refused({ token: 'bound', proof: await proofFor({ nonce }) }, 'use_dpop_nonce', stranger);
   });
+
+  it('server nonces: an allowed response carries the next nonce once the one used is from the previous period', async () => {
+    let t = Date.now();
+    const dpop = { nonce: true, nonceSecret: 'n'.repeat(32), nonceLifetimeSec: 60 };
+    const timed = createRestAuth(config({ dpop, rateLimit: { enabled: true, limit: 100, windowSec: 60 } }), { plugins: [plugin], now: () => t });
+    open.push(timed);
+    const nonce = (await call(timed, { token: 'bound', proof: await proofFor() })).headers['dpop-nonce'] as string;
+    const fresh = await call(timed, { token: 'bound', proof: await proofFor({ nonce }) });
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers['dpop-nonce']).toBeUndefined();
+    t += 30_000; // one period (half the lifetime) later: the nonce is still accepted, for one more period
+    const aging = await call(timed, { token: 'bound', proof: await proofFor({ nonce }) });
+    expect(aging.status).toBe(200);
+    const next = aging.headers['dpop-nonce'] as string;
+    expect(next).toMatch(/^[a-z0-9]+\.[A-Za-z0-9_-]{43}$/);
+    expect(next).not.toBe(nonce);
+    expect(aging.headers['ratelimit-remaining']).toBe('98');
+    t += 30_000;
+    await refused({ token: 'bound', proof: await proofFor({ nonce }) }, 'use_dpop_nonce', timed);
+    expect((await call(timed, { token: 'bound', proof: await proofFor({ nonce: next }) })).status).toBe(200);
+  });
 });

@@ -133,8 +133,12 @@ export function createProofCheck(options: ProofCheckOptions): Check {
     if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) return bad('DPoP proof has no valid jti');
     if (c['ath'] !== athOf(token)) return bad('DPoP proof ath does not match the access token');
     if (signed.jkt !== jkt) return bad('DPoP proof key does not match the token binding');
-    if (nonces !== undefined && !nonces.accepts(c['nonce'])) {
-      return refuse('use_dpop_nonce', 'Resource server requires nonce in DPoP proof', binding, { 'dpop-nonce': nonces.current() });
+    if (nonces !== undefined) {
+      if (!nonces.accepts(c['nonce'])) return refuse('use_dpop_nonce', 'Resource server requires nonce in DPoP proof', binding, { 'dpop-nonce': nonces.current() });
+      // RFC 9449 §8.2: a nonce of the previous period expires with this one; the allowed
+      // response hands out the next, so the client never meets a use_dpop_nonce retry.
+      const next = nonces.current();
+      if (c['nonce'] !== next) ctx.headers = { ...ctx.headers, 'dpop-nonce': next };
     }
     // Last, so that only a proof that is otherwise valid uses up its jti.
     let first: boolean | Promise<boolean>;

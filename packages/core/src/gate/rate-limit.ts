@@ -56,7 +56,8 @@ export function createRateLimitCheck(rl: ResolvedConfig['rateLimit'], store: Rat
       'ratelimit-reset': String(Math.ceil(result.resetMs / 1000)),
       'ratelimit-policy': `${result.limit};w=${windowSec}`,
     };
-    ctx.headers = headers;
+    // Merged: an earlier check may have set a header of its own (proof: DPoP-Nonce).
+    ctx.headers = ctx.headers ? { ...ctx.headers, ...headers } : headers;
     if (!result.allowed) return fail(new RestAuthError('rate_limited', 'Rate limit exceeded', { retryAfterSec: result.retryAfterMs / 1000 }), headers);
     return PASS;
   }
