@@ -168,6 +168,12 @@ export function createApiTokens(options: ApiTokensOptions): ApiTokens {
   const admins = new Set(options.adminGroups);
   const creators = new Set(options.creatorGroups);
   const cache = new Map<string, { record: ApiTokenRecord; until: number }>();
+  /** Store reads in flight, by id; dropped when the token is revoked or rolled meanwhile. */
+  const loading = new Map<string, Promise<ApiTokenRecord | undefined>>();
+  const forget = (id: string) => {
+    cache.delete(id);
+    loading.delete(id);
+  };
   const pendingTouch = new Map<string, Date>();
   /** Usage counts not yet written, by `id|day`. */
   const pendingUsage = new Map<string, { id: string; day: string; allowed: number; refused: number }>();
@@ -200,7 +206,7 @@ export function createApiTokens(options: ApiTokensOptions): ApiTokens {
   }
   const timer = setInterval(() => void flushTouches(), options.touchIntervalMs ?? 60_000);
   timer.unref();
-  const unsubscribe = store.onRevoke?.((id) => cache.delete(id));
+  const unsubscribe = store.onRevoke?.(forget);
 
   function addCount(id: string, day: string, allowed: number, refused: number): void {
     const key = `${id}|${day}`;
@@ -224,12 +230,20 @@ export function createApiTokens(options: ApiTokensOptions): ApiTokens {
   async function load(id: string): Promise<ApiTokenRecord | undefined> {
     const hit = cache.get(id);
     if (hit && hit.until > now()) return hit.record;
-    const record = await guarded(() => store.get(id));
-    if (record) {
-      if (cache.size >= 10_000) cache.delete(cache.keys().next().value as string);
-      cache.set(id, { record, until: now() + cacheTtlMs });
-    }
-    return record;
+    // Requests that miss the cache together share one store read (a burst on a cold token is one GET).
+    const pending = loading.get(id);
+    if (pending) return pending;
+    const read = guarded(() => store.get(id)).then((record) => {
+      if (record && loading.get(id) === read) {
+        if (cache.size >= 10_000) cache.delete(cache.keys().next().value as string);
+        cache.set(id, { record, until: now() + cacheTtlMs });
+      }
+      return record;
+    }).finally(() => {
+      if (loading.get(id) === read) loading.delete(id);
+    });
+    loading.set(id, read);
+    return read;
   }
 
   /** A token of the caller's (or any, for an admin when `adminToo`), else `not_found` (never a hint that it exists). */
@@ -390,7 +404,7 @@ export function createApiTokens(options: ApiTokensOptions): ApiTokens {
     async revoke(caller, id) {
       await find(caller, id, true);
       await guarded(() => store.revoke(id, new Date(now())));
-      cache.delete(id);
+      forget(id);
     },
     async roll(caller, id, input) {
       mayIssue(caller);
@@ -407,7 +421,7 @@ export function createApiTokens(options: ApiTokensOptions): ApiTokens {
       const previous = graceSec > 0 ? { hash: record.hash, until: new Date(t + graceSec * 1000) } : null;
       const rolled = await guarded(() => store.roll(record.id, { hash: next.hash, previous }));
       if (!rolled) throw bad('A revoked token cannot be rolled');
-      cache.delete(record.id);
+      forget(record.id);
       return { id: record.id, token: next.token, name: record.name, scopes: record.scopes, expiresAt: iso(record.expiresAt) };
     },
     async usage(caller, id, { days = 7 } = {}) {

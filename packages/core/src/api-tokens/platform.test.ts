@@ -48,6 +48,27 @@ describe('lastUsedAt (point 1)', () => {
   });
 });
 
+describe('verified-token cache (point 7)', () => {
+  it('a burst on a cold token reads the store once; a revocation heard meanwhile is not cached', async () => {
+    const store = createMemoryApiTokenStore();
+    let gets = 0;
+    let revoked: ((id: string) => void) | undefined;
+    const counted = { ...store, get: (id: string) => { gets++; return store.get(id); }, onRevoke: (l: (id: string) => void) => { revoked = l; return () => undefined; } };
+    const tokens = createApiTokens({ store: counted, creatorGroups: [], adminGroups: [], maxLifetimeDays: 30, defaultLifetimeDays: 7, now });
+    const c = await tokens.create(PRINCIPALS['bob'] as Principal, { name: 'burst' });
+    const principals = await Promise.all(Array.from({ length: 20 }, () => tokens.verify(c.token)));
+    expect(principals.every((p) => p.tokenId === c.id)).toBe(true);
+    expect(gets).toBe(1);
+    await tokens.verify(c.token);
+    expect(gets).toBe(1);
+    revoked?.(c.id);
+    await store.revoke(c.id, new Date(t));
+    await expect(tokens.verify(c.token)).rejects.toThrow('API token has been revoked');
+    expect(gets).toBe(2);
+    await tokens.close();
+  });
+});
+
 describe('meta (point 8)', () => {
   it('is returned in listings and put on the principal', async () => {
     const c = await create('bob', { meta: { customer: 'acme', plan: 'gold' } });
