@@ -42,6 +42,7 @@ describe.concurrent('npm run demo', () => {
     }
     expect(stdout).toContain(`local OpenID provider  http://127.0.0.1:${idpPort}`);
     expect(stdout).toContain(`Express example        http://127.0.0.1:${port}`);
+    expect(stdout).toContain(`restauth console       http://127.0.0.1:${port}/restauth   (sign in as alice / alice-password (admin), bob / bob-password, carol / carol-password)`);
     expect(stdout).toMatch(realTokenCurl);
     expect(stdout).toContain('www-authenticate: Bearer realm="restauth-demo"');
     expect(stdout).toContain('The audit trail of this tour');

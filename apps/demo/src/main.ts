@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run as restauthCli } from '@restauth/cli';
-import { startIdp, TEST_USER_GRANT_TYPE } from '@restauth/testing';
+import { startIdp, TEST_USER_GRANT_TYPE, TEST_USERS } from '@restauth/testing';
 
 const color = process.stdout.isTTY && !process.env['NO_COLOR'];
 const paint = (code: number) => (s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -24,7 +24,14 @@ const yellow = paint(33);
 const exampleDir = fileURLToPath(new URL('../../express-example', import.meta.url));
 const appHost = process.env['HOST'] ?? '127.0.0.1';
 const TOKEN_TTL_SEC = 3600; // long enough to paste the printed token for a while
-const idpOptions = { audience: 'api', accessTokenTtlSec: TOKEN_TTL_SEC };
+// The console (@restauth/console) signs people in at the IdP's login page; a loopback redirect URI matches any port.
+const CONSOLE_CLIENT = { clientId: 'restauth-console', clientSecret: 'demo-console-secret', redirectUris: ['http://127.0.0.1/restauth/callback'] };
+const idpOptions = { audience: 'api', accessTokenTtlSec: TOKEN_TTL_SEC, loginClients: [CONSOLE_CLIENT] };
+/** Who may sign in to the console (the users group), with their IdP passwords. */
+const DEMO_USERS = Object.values(TEST_USERS)
+  .filter((u) => u.groups.includes('users'))
+  .map((u) => `${u.username} / ${u.password}${u.groups.includes('admins') ? ' (admin)' : ''}`)
+  .join(', ');
 
 /** A port from the environment (`explicit`), or the default. */
 function portSetting(name: string, fallback: number): { port: number; explicit: boolean } {
@@ -77,6 +84,11 @@ async function main(): Promise<void> {
   config.providers[0].issuer = idp.issuer;
   const auditFile = join(tmpdir(), `restauth-demo-${process.pid}-audit.log`);
   config.audit = { enabled: true, sink: { type: 'file', path: auditFile } };
+  config.console = {
+    login: { issuer: idp.issuer, clientId: CONSOLE_CLIENT.clientId, clientSecret: CONSOLE_CLIENT.clientSecret, scopes: ['openid', 'profile', 'email', 'items:read', 'items:write'] },
+    adminGroups: ['admins'],
+    secureCookies: false, // the demo is plain HTTP on 127.0.0.1
+  };
   const configFile = join(tmpdir(), `restauth-demo-${process.pid}.json`);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
 
@@ -102,6 +114,7 @@ async function main(): Promise<void> {
   const where = () => {
     console.log(`  local OpenID provider  ${idp.issuer}   (oidc-provider, users alice, bob, carol, eve)`);
     console.log(`  Express example        ${base}   (policy: apps/express-example/restauth.config.json, issuer: the IdP above)`);
+    console.log(`  restauth console       ${base}/restauth   (sign in as ${DEMO_USERS})`);
   };
   console.log(bold('\nrestauth demo'));
   for (const note of notes) console.log(note);
