@@ -4,35 +4,14 @@
  * spent atomically across them, and a revocation or a roll on one is refused by the others
  * within 1 s, although each keeps verified tokens in its cache.
  */
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { startIdp, type TestIdp } from '@restauth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mainConfig } from './cases.js';
 import { startApp, writeConfig, type RunningApp } from './process.js';
+import { DATABASE_URL, dropTokenStore, REDIS_URL, storesUnreachable } from './store-servers.js';
 import { TARGETS } from './targets.js';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env['DATABASE_URL'] ?? `postgres://${process.env['PGUSER'] ?? process.env['USER'] ?? 'postgres'}@127.0.0.1:5432/test`;
-
-async function reachable(): Promise<string | undefined> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await redis.connect();
-    await redis.ping();
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    redis.disconnect();
-    await client.end().catch(() => undefined);
-  }
-}
-
-const problem = await reachable();
+const problem = await storesUnreachable();
 if (problem && process.env['CI'] === 'true') throw new Error(`Redis (${REDIS_URL}) and PostgreSQL (${DATABASE_URL}) must be running in CI: ${problem}`);
 if (problem) console.warn(`skipping multi-instance token tests: ${problem}`);
 
@@ -85,18 +64,7 @@ describe.skipIf(problem !== undefined).each(Object.entries(stores).map(([name, s
   afterAll(async () => {
     await Promise.all(apps.map((a) => a.stop()));
     await idp?.close();
-    if (store.type === 'redis') {
-      const redis = new Redis(REDIS_URL);
-      const keys = await redis.keys(`${store.keyPrefix}*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
-    } else {
-      const client = new pg.Client({ connectionString: DATABASE_URL });
-      await client.connect();
-      await client.query(`drop table if exists ${store.table}`);
-      await client.query(`drop table if exists ${store.table}_usage`);
-      await client.end();
-    }
+    await dropTokenStore(store);
   });
 
   it(`${INSTANCES} processes × ${CONCURRENT} concurrent requests against remaining: 100 allow exactly 100`, async () => {
