@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { Registry } from 'prom-client';
+import { createConsole, type RestAuthConsole } from '@restauth/console';
 import { restauth, type RestAuthConfig } from '@restauth/fastify';
 import { describePrincipal, healthHttpResult } from '@restauth/core';
 import { ItemStore } from './items.js';
@@ -25,7 +26,11 @@ export async function createApp(config: RestAuthConfig | string): Promise<Fastif
   const items = new ItemStore();
   // restauth's metrics go to the app's own registry, served at GET /metrics.
   const registry = new Registry();
+  // The console (@restauth/console) signs people in itself: its hook answers below its prefix, before the gate's.
+  let consoleHook: ReturnType<RestAuthConsole['fastify']> | undefined;
+  app.addHook('onRequest', async (request, reply) => consoleHook?.(request, reply));
   await app.register(restauth, { config, plugins: [redisPlugin(), postgresPlugin()], observers: [prometheusObserver({ registry })] });
+  if (app.restauth.config.console) consoleHook = createConsole(app.restauth).fastify();
 
   app.get('/health', async () => ({ status: 'ok' }));
   // Declared public in code: anonymous callers pass unless the config's restrictPublic names it.

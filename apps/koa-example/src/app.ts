@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { Registry } from 'prom-client';
+import { createConsole } from '@restauth/console';
 import { restauth, type RestAuth } from '@restauth/koa';
 import { describePrincipal, healthHttpResult } from '@restauth/core';
 import { ItemStore } from './items.js';
@@ -33,6 +34,8 @@ export function createApp(config: Parameters<typeof restauth>[0]): { app: Koa; a
   // restauth's metrics go to the app's own registry, served at GET /metrics.
   const registry = new Registry();
   const auth = restauth(config, { plugins: [redisPlugin(), postgresPlugin()], observers: [prometheusObserver({ registry })] });
+  // The console (@restauth/console) signs people in itself: it answers below its prefix, before the gate.
+  if (auth.instance.config.console) app.use(createConsole(auth.instance).koa());
 
   // The same JSON bodies Express's error handler gives; headers already set (rate limits) stay.
   app.use(async (ctx, next) => {

@@ -6,6 +6,7 @@ import {
 import { APP_FILTER, APP_INTERCEPTOR, HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createConsole } from '@restauth/console';
 import { describePrincipal, healthHttpResult } from '@restauth/core';
 import { Principal, Public, RequireGroups, RESTAUTH, RestAuthException, RestAuthModule, type RestAuth, type RestAuthConfig } from '@restauth/nestjs';
 import { prometheusObserver } from '@restauth/prometheus';
@@ -159,5 +160,12 @@ export async function createApp(platform: Platform, config: RestAuthConfig | Res
   } else {
     throw new Error(`PLATFORM must be "express" or "fastify", not "${String(platform)}"`);
   }
-  return { app, auth: app.get<RestAuth>(RESTAUTH) };
+  const auth = app.get<RestAuth>(RESTAUTH);
+  // The console (@restauth/console) signs people in itself: it answers below its prefix, before the guard.
+  if (auth.config.console) {
+    const restauthConsole = createConsole(auth);
+    if (platform === 'express') app.use(restauthConsole.express());
+    else (app as NestFastifyApplication).getHttpAdapter().getInstance().addHook('onRequest', restauthConsole.fastify());
+  }
+  return { app, auth };
 }

@@ -19,7 +19,7 @@ export interface ExampleAppCheck {
 
 /**
  * The config {@link exampleAppChecks} expects: the example-app contract's policy, a 100 per
- * minute rate limit, and the test IdP as provider `local`.
+ * minute rate limit, the test IdP as provider `local`, and the console signing in at that IdP.
  *
  * @example
  * const { app } = createApp(exampleAppConfig(idp, 'koa-example'));
@@ -34,6 +34,8 @@ export function exampleAppConfig(idp: { readonly issuer: string; readonly jwksUr
       rules: [{ match: 'POST /api/items', scopes: ['items:write'] }, { match: 'DELETE /api/items/*', groups: ['admins'] }],
     },
     rateLimit: { enabled: true, limit: 100, windowSec: 60 },
+    // @restauth/console, mounted by every example before the gate (sign-in goes to the IdP's login page).
+    console: { login: { issuer: idp.issuer, clientId: 'restauth-console', clientSecret: 'console-secret' }, secureCookies: false },
   };
 }
 
@@ -74,6 +76,22 @@ function caller(target: ExampleAppTarget) {
  */
 export function exampleAppChecks(): ExampleAppCheck[] {
   return [
+    {
+      name: 'the console answers below /restauth before the gate',
+      async run(target) {
+        const { call } = caller(target);
+        const page = await call('/restauth/tokens', { redirect: 'manual' });
+        assert.equal(page.status, 303);
+        assert.equal(page.headers.get('location'), '/restauth/login?returnTo=%2Frestauth%2Ftokens');
+        const login = await call('/restauth/login', { redirect: 'manual' });
+        assert.equal(login.status, 303);
+        assert.match(login.headers.get('location') ?? '', /\/auth\?.*code_challenge_method=S256/);
+        assert.match(login.headers.get('set-cookie') ?? '', /^restauth_console_flow=.*; HttpOnly; SameSite=Lax$/);
+        const post = await call('/restauth/tokens', { method: 'POST', token: 'alice', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=x' });
+        assert.equal(post.status, 401); // a bearer token is no console session
+        assert.match(post.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+      },
+    },
     {
       name: 'health, public info and the principal',
       async run(target) {
