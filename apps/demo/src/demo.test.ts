@@ -94,6 +94,17 @@ describe.concurrent('npm run demo', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ username: 'alice', provider: 'local' });
       expect((await fetch(url!)).status).toBe(401);
+      // The console it prints sends a browser to the IdP's authorization endpoint as its registered client.
+      expect(stdout).toContain(`restauth console       http://127.0.0.1:${appPort}/restauth   (sign in as alice / alice-password (admin)`);
+      const login = await fetch(`http://127.0.0.1:${appPort}/restauth/login`, { redirect: 'manual' });
+      expect(login.status).toBe(303);
+      const authorize = new URL(login.headers.get('location')!);
+      expect(authorize.origin).toBe(`http://127.0.0.1:${idpPort}`);
+      expect(authorize.searchParams.get('client_id')).toBe('restauth-console');
+      expect(authorize.searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${appPort}/restauth/callback`);
+      const idpAnswer = await fetch(authorize, { redirect: 'manual' });
+      expect(idpAnswer.status).toBe(303); // on to the IdP's login page: client and redirect URI accepted
+      expect(idpAnswer.headers.get('location')).toMatch(/\/interaction\/[\w-]+$/);
     } finally {
       if (demo.exitCode === null && demo.signalCode === null) {
         const exited = new Promise((resolve) => demo.once('exit', resolve));

@@ -117,14 +117,19 @@ describe('restauth console in Chromium', { timeout: 120_000 }, () => {
   });
 
   it('shows the audit trail and the status to an admin', async () => {
+    // a few decisions for the trail: a bad token, a rule (bob may not delete), a group outside the policy
     await api('/api/items', 'not-a-token');
+    await fetch(`${base}/api/items/2`, { method: 'DELETE', headers: { authorization: `Bearer ${await idp.userToken('bob')}` } });
+    await api('/api/me', await idp.userToken('eve'));
+    await api('/api/me', await idp.userToken('carol'));
     await alice.getByRole('link', { name: 'Audit' }).click();
     await alice.getByLabel('Decision').selectOption('deny');
     await alice.getByRole('button', { name: 'Filter' }).click();
     await expect.poll(async () => {
       await alice.reload();
       return alice.locator('td.deny').count();
-    }, { timeout: 10_000 }).toBeGreaterThan(0);
+    }, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    expect(await alice.locator('td.allow').count()).toBe(0); // the filter keeps denials only
     await shot(alice, 'audit');
     await alice.getByRole('link', { name: 'Status' }).click();
     await alice.getByRole('heading', { name: 'Effective configuration' }).waitFor();

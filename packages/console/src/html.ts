@@ -77,7 +77,7 @@ export function layout(ctx: PageContext, title: string, body: Html): Html {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · restauth console</title>
-<link rel="stylesheet" href="${ctx.assets.css}"><script src="${ctx.assets.js}" defer></script></head>
+<link rel="icon" href="data:,"><link rel="stylesheet" href="${ctx.assets.css}"><script src="${ctx.assets.js}" defer></script></head>
 <body><header><a class="brand" href="${prefix}/">restauth console</a>${nav}</header>
 <main id="main"><h1>${title}</h1>
 ${body}
