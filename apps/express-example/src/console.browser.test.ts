@@ -1,7 +1,7 @@
 // The restauth console in a real browser (Debian's chromium, driven by playwright-core) against
 // this example app and the local IdP's real login page. One browser for the file, one page per
 // person. UPDATE_SCREENSHOTS=1 also writes the screenshots of docs/console.md.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,6 +41,7 @@ async function signIn(page: Page, username: string, screenshot?: string): Promis
 const api = async (path: string, token: string) => (await fetch(base + path, { headers: { authorization: `Bearer ${token}` } })).status;
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set CHROMIUM_PATH`);
   if (SHOTS) mkdirSync(SHOTS, { recursive: true });
   idp = await startIdp({ audience: 'api', loginClients: [CLIENT] });
   const auditFile = join(mkdtempSync(join(tmpdir(), 'console-browser-')), 'audit.log');
