@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { principalFromClaims, type Principal, type ResolvedProvider, type RestAuth } from '@restauth/core';
 import { loadAssets } from './assets.js';
-import { html, messagePage, sendPage, securityHeaders, type PageContext } from './html.js';
+import { html, layout, messagePage, sendPage, securityHeaders, type PageContext } from './html.js';
 import { createOidcLogin, CallbackError, IdpUnavailableError, type OidcLogin } from './oidc.js';
 import { resolveConsoleOptions, type ConsoleOptions, type ResolvedConsoleOptions } from './options.js';
 import { FormTooLargeError, origin, readForm, safeReturnTo } from './request.js';
@@ -183,9 +183,11 @@ export function createConsole(auth: RestAuth, consoleOptions: ConsoleOptions = {
       }
     }
     if (path === '/logout' && method === 'POST') {
-      sendPage(res, 200, messagePage(baseContext, 'Signed out', 'You are signed out of the console.', { href: `${prefix}/login`, label: 'Sign in again' }), {
-        'set-cookie': cookie(SESSION_COOKIE, '', cookieOptions(0)),
-      });
+      // The provider's own session lives on (single sign-on); its end-session page is offered, not forced.
+      const endSession = await login?.endSessionUrl();
+      const body = html`<p class="message" role="status">You are signed out of the console.</p>
+<p><a class="button" href="${prefix}/login">Sign in again</a>${endSession ? html` <a class="button secondary" href="${endSession}">Sign out at the identity provider too</a>` : ''}</p>`;
+      sendPage(res, 200, layout(baseContext, 'Signed out', body), { 'set-cookie': cookie(SESSION_COOKIE, '', cookieOptions(0)) });
       return;
     }
     if (path === '/' && method === 'GET') {

@@ -29,6 +29,8 @@ export interface OidcLogin {
   start(redirectUri: string, returnTo: string, expSec: number): Promise<{ url: string; flow: LoginFlow }>;
   /** Exchanges the code of the callback URL; checks state, nonce and PKCE. */
   finish(callbackUrl: URL, flow: LoginFlow): Promise<LoginResult>;
+  /** Where a person ends their session at the provider (RP-initiated logout), when it says; undefined if unknown or unreachable. */
+  endSessionUrl(): Promise<string | undefined>;
 }
 
 /** Builds the login flow; discovery happens on first use and is retried while it fails. */
@@ -83,6 +85,13 @@ export function createOidcLogin(login: ConsoleLoginOptions): OidcLogin {
       if (!claims) throw new CallbackError('The identity provider sent no ID token.');
       const granted = (tokens.scope ?? (login.scopes ?? DEFAULT_SCOPES).join(' ')).split(' ').filter((s) => s && !OIDC_SCOPES.has(s));
       return { claims: { ...claims }, scopes: [...new Set(granted)] };
+    },
+    async endSessionUrl() {
+      const endpoint = await configuration().then((cfg) => cfg.serverMetadata().end_session_endpoint, () => undefined);
+      if (!endpoint) return undefined;
+      const url = new URL(endpoint);
+      url.searchParams.set('client_id', login.clientId);
+      return url.href;
     },
   };
 }

@@ -69,6 +69,7 @@ describe('sign-in', () => {
     const out = await b.request(`${f.base}/restauth/logout`, { method: 'POST', form: { csrf } });
     expect(out.status).toBe(200);
     expect(out.text).toContain('You are signed out');
+    expect(out.text).toContain(`href="${f.idp.issuer}/session/end?client_id=restauth-console"`);
     expect(b.cookie(new URL(f.base).origin, 'restauth_console')).toBeUndefined();
     const again = await b.request(`${f.base}/restauth/tokens`, { follow: false });
     expect(again.status).toBe(303);
