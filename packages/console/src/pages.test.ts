@@ -46,6 +46,22 @@ describe('my API tokens', () => {
     expect((await f.api('/api/items', secret)).status).toBe(401);
   });
 
+  it('shows admins every owner\'s tokens, filtered by owner, and lets them revoke one', async () => {
+    const created = await post(bob, '/tokens', { csrf: bobCsrf, name: 'bob for admin', scopes: ['items:read'], expiresInDays: '7' });
+    const secret = inputValue(created.text, 'secret') as string;
+    const all = await alice.request(`${f.base}/restauth/tokens?owner=${encodeURIComponent('local:bob')}`);
+    expect(all.text).toContain('Every owner');
+    expect(all.text).toMatch(/<td>local:bob<\/td><td>bob for admin<\/td>/);
+    expect(all.text).not.toMatch(/<td>local:alice<\/td>/);
+    const id = new RegExp(`<td>bob for admin</td>[\\s\\S]*?href="/restauth/tokens/([\\w-]+)/revoke"`).exec(all.text)?.[1] as string;
+    expect((await alice.request(`${f.base}/restauth/tokens/${id}/revoke`)).text).toContain('of another owner');
+    expect((await post(alice, `/tokens/${id}/revoke`, { csrf: aliceCsrf })).text).toContain('The token is revoked');
+    expect((await f.api('/api/items', secret)).status).toBe(401);
+    // bob is no admin: no such section, and another owner's token is 404 for him
+    expect((await bob.request(`${f.base}/restauth/tokens`)).text).not.toContain('Every owner');
+    expect((await bob.request(`${f.base}/restauth/tokens/${id}/revoke`)).status).toBe(404);
+  });
+
   it('rolls a token and shows its usage', async () => {
     const created = await post(bob, '/tokens', { csrf: bobCsrf, name: 'rolled', scopes: ['items:read'], expiresInDays: '7' });
     const first = inputValue(created.text, 'secret') as string;

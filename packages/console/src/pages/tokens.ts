@@ -50,6 +50,31 @@ function tokenTable(r: ConsoleRequest, tokens: readonly ApiTokenSummary[]): Html
 </table></div>`;
 }
 
+/** Every owner's live tokens, paged, for members of apiTokens.adminGroups (the store's admin view). */
+async function everyOwner(r: ConsoleRequest): Promise<Html> {
+  const tokens = r.auth.tokens as ApiTokens;
+  if (typeof tokens.page !== 'function' || !tokens.isAdmin(r.session.principal)) return html``;
+  const owner = r.query.get('owner')?.trim().slice(0, 200) || undefined;
+  const cursor = r.query.get('cursor') ?? undefined;
+  let page: Awaited<ReturnType<ApiTokens['page']>>;
+  try {
+    page = await tokens.page(r.session.principal, { owner, cursor, limit: 50 });
+  } catch (err) {
+    return html`<h2>Every owner's tokens</h2><p class="message error" role="alert">${errorText(err).message}</p>`;
+  }
+  const base = `${r.page.prefix}/tokens`;
+  const next = new URLSearchParams({ ...(owner ? { owner } : {}), ...(page.nextCursor ? { cursor: page.nextCursor } : {}) });
+  return html`<h2>Every owner's tokens <span class="hint">(admins)</span></h2>
+<form class="filters" method="get" action="${base}"><div><label for="owner">Owner <span class="hint">(provider:username)</span></label>
+<input type="text" id="owner" name="owner" value="${owner ?? ''}"></div><div><button type="submit">Show</button></div></form>
+${page.tokens.length
+    ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Owner</th><th scope="col">Name</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col">Actions</th></tr></thead>
+<tbody>${page.tokens.map((k) => html`<tr><td>${k.owner ?? '—'}</td><td>${k.name}</td><td>${k.scopes.join(' ') || '—'}</td><td>${shortDate(k.createdAt)}</td><td>${k.expiresAt ? shortDate(k.expiresAt) : 'never'}</td><td>${shortDate(k.lastUsedAt)}</td>
+<td><a href="${base}/${k.id}/revoke">Revoke<span class="visually-hidden"> ${k.name} of ${k.owner ?? ''}</span></a></td></tr>`)}</tbody></table></div>`
+    : html`<p>No live tokens${owner ? ' of this owner' : ''}.</p>`}
+${page.nextCursor ? html`<nav class="pager" aria-label="Pages"><a href="${base}?${next.toString()}">More</a></nav>` : ''}`;
+}
+
 async function listPage(r: ConsoleRequest, status = 200, error?: string, values?: URLSearchParams): Promise<void> {
   const tokens = r.auth.tokens as ApiTokens;
   const list = await tokens.list(r.session.principal);
@@ -58,7 +83,8 @@ async function listPage(r: ConsoleRequest, status = 200, error?: string, values?
 ${error ? html`<p class="message error" role="alert">${error}</p>` : ''}
 <p>Use a token as <code>Authorization: Bearer &lt;token&gt;</code> or in the <code>${r.auth.config.apiTokens.header}</code> header. It acts as you, with its scopes and your groups at creation.</p>
 ${tokenTable(r, list)}
-${mayCreate(r) ? createForm(r, values) : html`<p class="message">You may not create API tokens (apiTokens.creatorGroups).</p>`}`;
+${mayCreate(r) ? createForm(r, values) : html`<p class="message">You may not create API tokens (apiTokens.creatorGroups).</p>`}
+${await everyOwner(r)}`;
   sendPage(r.res, status, layout({ ...r.page, current: '/tokens' }, 'My API tokens', body));
 }
 
@@ -100,10 +126,12 @@ async function tokenAction(r: ConsoleRequest, id: string, action: string): Promi
       return true;
     }
     const token = await findOwn(r, id);
-    if (!token) return notFound(r), true;
-    sendPage(r.res, 200, layout({ ...r.page, current: '/tokens' }, 'Revoke a token', html`<p>Revoke <strong>${token.name}</strong>? Every request with it is refused from now on. This cannot be undone.</p>
+    // An admin (apiTokens.adminGroups) may revoke anyone's token; the store says at the POST whether it exists.
+    if (!token && !tokens.isAdmin(r.session.principal)) return notFound(r), true;
+    const what = token ? html`<strong>${token.name}</strong>` : html`token <code>${id}</code> of another owner`;
+    sendPage(r.res, 200, layout({ ...r.page, current: '/tokens' }, 'Revoke a token', html`<p>Revoke ${what}? Every request with it is refused from now on. This cannot be undone.</p>
 <form method="post" action="${r.page.prefix}/tokens/${id}/revoke" data-confirm="Revoke this token? This cannot be undone.">
-<input type="hidden" name="csrf" value="${r.session.csrf}"><button type="submit" class="danger">Revoke ${token.name}</button> ${back}</form>`));
+<input type="hidden" name="csrf" value="${r.session.csrf}"><button type="submit" class="danger">Revoke ${token ? token.name : 'the token'}</button> ${back}</form>`));
     return true;
   }
   if (action === 'roll' && supports(tokens, 'roll')) {
