@@ -30,9 +30,11 @@ export function createNonceIssuer(secret: string | undefined, lifetimeSec: numbe
       const period = parseInt(nonce.slice(0, dot), 36);
       const current = periodNow();
       if (dot < 1 || (period !== current && period !== current - 1) || nonce.slice(0, dot) !== period.toString(36)) return false;
-      const given = Buffer.from(nonce.slice(dot + 1), 'base64url');
+      const text = nonce.slice(dot + 1);
+      const given = Buffer.from(text, 'base64url');
       const want = mac(period);
-      return given.length === want.length && timingSafeEqual(given, want);
+      // Only the canonical encoding: base64url's last character also carries padding bits.
+      return given.length === want.length && given.toString('base64url') === text && timingSafeEqual(given, want);
     },
   };
 }

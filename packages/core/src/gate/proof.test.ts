@@ -251,7 +251,11 @@ describe('DPoP (RFC 9449)', () => {
     expect(nonce).toMatch(/^[a-z0-9]+\.[A-Za-z0-9_-]{43}$/);
     expect(d.headers['www-authenticate']).toMatch(/^DPoP realm="api", error="use_dpop_nonce"/);
     expect((await call(two, { token: 'bound', proof: await proofFor({ nonce }) })).status).toBe(200);
-    await refused({ token: 'bound', proof: await proofFor({ nonce: nonce.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) }) }, 'use_dpop_nonce', one);
+    await refused({ token: 'bound', proof: await proofFor({ nonce: nonce.replace(/\.(.)/, (_, c: string) => `.${c === 'A' ? 'B' : 'A'}`) }) }, 'use_dpop_nonce', one);
+    // The last of 43 base64url characters also carries 2 padding bits: another spelling of the same MAC is refused too.
+    const last = nonce.at(-1) as string;
+    const alias = nonce.slice(0, -1) + 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charAt(('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(last) ^ 1));
+    await refused({ token: 'bound', proof: await proofFor({ nonce: alias }) }, 'use_dpop_nonce', one);
     const stranger = gate({ dpop: { nonce: true } });
     await refused({ token: 'bound', proof: await proofFor({ nonce }) }, 'use_dpop_nonce', stranger);
   });
