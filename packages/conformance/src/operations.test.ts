@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hs256Token } from './hs256.js';
 import { startApp, type RunningApp } from './process.js';
 import { TARGETS } from './targets.js';
 
@@ -16,13 +16,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SECRET = 'operations-test-secret-of-at-least-32-bytes';
 const ISSUER = 'https://idp.example.test';
 
-function hs256(payload: Record<string, unknown>): string {
-  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const input = `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc(payload)}`;
-  return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
-}
 const now = Math.floor(Date.now() / 1000);
-const alice = hs256({ iss: ISSUER, aud: 'api', sub: 'alice', preferred_username: 'alice', groups: ['users'], iat: now, exp: now + 600 });
+const alice = hs256Token(SECRET, { iss: ISSUER, aud: 'api', sub: 'alice', preferred_username: 'alice', groups: ['users'], iat: now, exp: now + 600 });
 
 const config = (log: string, publicRoutes: string[]) => ({
   realm: 'operations',
