@@ -73,7 +73,7 @@ const storesOffline: RestAuthPlugin = {
   replayStores: { redis: () => ({ claim: unused }) },
   auditSinks: { postgres: () => ({ write: unused }) },
   apiTokenStores: Object.fromEntries(['redis', 'postgres'].map((type) => [type, () => ({
-    create: unused, get: unused, list: unused, revoke: unused, touch: unused,
+    create: unused, get: unused, list: unused, revoke: unused, touch: unused, roll: unused, spend: unused, addUsage: unused, usage: unused,
   })])),
 };
 
