@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The restauth console in a real browser (Debian's chromium, driven by playwright-core) against
 // this example app and the local IdP's real login page. One browser for the file, one page per
 // person. UPDATE_SCREENSHOTS=1 also writes the screenshots of docs/console.md.

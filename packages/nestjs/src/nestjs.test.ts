@@ -140,8 +140,11 @@ describe.each<Platform>(['express', 'fastify'])('@restauth/nestjs on %s', (platf
     limited = await start(platform, LimitedModule);
 
     const instance = createRestAuth(config(), { plugins: [jwtPlugin()] });
+    // The gate's two entries (the guard uses begin(), which audits the final status).
     const authenticate = instance.authenticate.bind(instance);
     instance.authenticate = (...args) => { gateRuns++; return authenticate(...args); };
+    const begin = instance.begin.bind(instance);
+    instance.begin = (...args) => { gateRuns++; return begin(...args); };
     @Module({ imports: [RestAuthModule.forRoot(instance, { guard: CountingGuard })], controllers: [FixtureController] })
     class CustomModule {}
     custom = await start(platform, CustomModule);

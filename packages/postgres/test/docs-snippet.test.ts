@@ -36,7 +36,7 @@ describe('docs/api-tokens.md snippet', () => {
     it('migrates (twice at once), then serves tokens and writes the audit trail', async () => {
       await Promise.all([migrateDatabase(databaseUrl), migrateDatabase(databaseUrl)]);
       const { rows } = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema]);
-      expect(rows.map((r) => r.table_name)).toEqual(['api_tokens', 'audit_events']);
+      expect(rows.map((r) => r.table_name)).toEqual(['api_tokens', 'api_tokens_usage', 'audit_events']);
 
       const auth = createGate(databaseUrl);
       const alice: Principal = { subject: 's-alice', username: 'alice', groups: ['staff'], scopes: ['items:read'], provider: 'corp', tokenType: 'jwt', claims: {} };
