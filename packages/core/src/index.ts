@@ -111,7 +111,7 @@ export { healthError, healthHttpResult, createHealthTracker } from './health.js'
 export type { HealthReport, HealthStatus, ProviderHealth, StoreHealth, AuditHealth, CircuitHealth, Readiness, HealthTracker } from './health.js';
 export { diffConfigs, formatConfigDiff } from './config/diff.js';
 export type { ConfigDiff } from './config/diff.js';
-export { onResponseDone, CLIENT_CLOSED } from './lifecycle.js';
+export { onResponseDone, CLIENT_CLOSED, NOTHING_TO_COMPLETE } from './lifecycle.js';
 export type { FinishingResponse } from './lifecycle.js';
 export { reloadOnSignal } from './reload-signal.js';
 export type { ReloadOnSignalOptions } from './reload-signal.js';

@@ -117,6 +117,12 @@ export async function generationHealth(g: Generation, readiness: Readiness): Pro
   return { status, checks: { providers, stores, audit, ...(loadKeys ? { ready } : {}) } };
 }
 
+/**
+ * The `complete` of a request whose gate writes no audit event (audit off, or a bypassed
+ * route): calling it does nothing, and {@link onResponseDone} attaches no listener for it.
+ */
+export const NOTHING_TO_COMPLETE: (status: number) => void = () => {};
+
 /** A Node `ServerResponse` as {@link onResponseDone} uses it. */
 export interface FinishingResponse {
   readonly statusCode: number;
@@ -134,6 +140,7 @@ export interface FinishingResponse {
  * onResponseDone(res, complete);
  */
 export function onResponseDone(res: FinishingResponse, complete: (status: number) => void): void {
+  if (complete === NOTHING_TO_COMPLETE) return; // audit is off: no listener per response
   let done = false;
   const finish = (status: number) => {
     if (done) return;

@@ -7,7 +7,7 @@ import { createMemoryAuditSink } from './audit/memory-sink.js';
 import type { ResolvedProvider, RestAuthConfig } from './config/types.js';
 import { ConfigError } from './errors.js';
 import type { ProviderHealth } from './health.js';
-import { onResponseDone } from './lifecycle.js';
+import { NOTHING_TO_COMPLETE, onResponseDone } from './lifecycle.js';
 import type { RestAuthPlugin } from './plugin.js';
 import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import { createRestAuth, type RestAuth } from './rest-auth.js';
@@ -252,4 +252,22 @@ describe('reload under load', () => {
     expect(sink.events).toHaveLength(answers.length);
     for (const a of answers) expect(audited.get(a.id), a.id).toBe(a.status);
   }, 60_000);
+});
+
+describe('begin() with audit off', () => {
+  it('has nothing to complete, and onResponseDone attaches no listener for it', async () => {
+    const auth = createRestAuth({ realm: 'x' }, { strategies: [staticStrategy()] });
+    const { decision, complete } = await auth.begin({ method: 'GET', url: '/api', headers: { authorization: 'Bearer bob' } });
+    expect(decision.allowed).toBe(true);
+    expect(complete).toBe(NOTHING_TO_COMPLETE);
+    const events: string[] = [];
+    onResponseDone({ statusCode: 200, once: (event: string) => events.push(event) }, complete);
+    expect(events).toEqual([]);
+    const audited = createRestAuth({ realm: 'x', audit: { enabled: true } }, { strategies: [staticStrategy()], auditSink: createMemoryAuditSink() });
+    const pending = await audited.begin({ method: 'GET', url: '/api', headers: { authorization: 'Bearer bob' } });
+    expect(pending.complete).not.toBe(NOTHING_TO_COMPLETE);
+    onResponseDone({ statusCode: 200, once: (event: string) => events.push(event) }, pending.complete);
+    expect(events).toEqual(['finish', 'close']);
+    await Promise.all([auth.close(), audited.close()]);
+  });
 });

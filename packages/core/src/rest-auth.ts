@@ -18,7 +18,7 @@ import { toRestAuthError } from './gate/verify.js';
 import { createParts } from './gate/parts.js';
 import type { ApiTokenStore } from './api-tokens/store.js';
 import type { HealthReport, Readiness } from './health.js';
-import { drained, generationHealth, openFresh, OPEN_TIMEOUT_MS, type Generation } from './lifecycle.js';
+import { drained, generationHealth, NOTHING_TO_COMPLETE, openFresh, OPEN_TIMEOUT_MS, type Generation } from './lifecycle.js';
 import { rawPath } from './path.js';
 import { createObservers, type RestAuthObserver } from './observe.js';
 import type { RestAuthPlugin } from './plugin.js';
@@ -136,6 +136,7 @@ export interface ReloadResult {
 }
 
 const BRAND = Symbol.for('restauth.instance');
+const NO_FINISH = (_status: number, _ended: number | undefined): void => {};
 const AUTH_REQUIRED = fixedRefusal('unauthorized', 'Authentication required');
 
 /** True for an instance made by {@link createRestAuth} (also across package copies). */
@@ -228,6 +229,11 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
   // The gate for one request; `finish` writes its audit event once (ended: undefined = when the gate ended).
   async function start(request: RequestLike, route: RouteOptions | undefined) {
     const g = live;
+    if (!g.audit) {
+      // No audit event to write: no clock, no pending entry, nothing to finish (the hot path).
+      const decision = observers ? await observers.decide(() => decide(g, request, route)) : await decide(g, request, route);
+      return { decision, finish: NO_FINISH };
+    }
     const started = now();
     const decision = observers ? await observers.decide(() => decide(g, request, route)) : await decide(g, request, route);
     const gateEnded = now();
@@ -276,7 +282,7 @@ export function createRestAuth(input: RestAuthConfig | ResolvedConfig, options: 
     },
     async begin(request, route) {
       const { decision, finish } = await start(request, route);
-      return { decision, complete: (status) => finish(status, now()) };
+      return { decision, complete: finish === NO_FINISH ? NOTHING_TO_COMPLETE : (status) => finish(status, now()) };
     },
     authorize(request, principal, requirements) {
       const realm = live.config.realm;
