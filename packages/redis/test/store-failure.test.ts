@@ -76,7 +76,7 @@ describe.skipIf(!redisUp)('when Redis fails (real Redis)', () => {
 
       const during = await Promise.all(Array.from({ length: 5 }, async () => timed(auth.authenticate(request))));
       for (const { value: d, ms } of during) {
-        expect(ms).toBeLessThan(300 + 100); // never more than the command timeout
+        expect(ms).toBeLessThan(300 + 300); // bounded by the command timeout (plus timer lateness on a loaded machine)
         if (onStoreError === 'deny') {
           expect(d!.status).toBe(503);
           expect(d!.headers['retry-after']).toMatch(/^\d+$/);
@@ -123,7 +123,7 @@ describe.skipIf(!redisUp)('when Redis fails (real Redis)', () => {
       for (const r of slow) {
         expect(r.error).toMatchObject({ code: 'temporarily_unavailable' });
         expect(r.ms).toBeGreaterThanOrEqual(350);
-        expect(r.ms).toBeLessThan(400 + 150);
+        expect(r.ms).toBeLessThan(400 + 400); // bounded by the timeout, with room for a loaded machine
       }
       expect(store.circuit).toBe('open');
 
